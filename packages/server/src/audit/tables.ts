@@ -1,0 +1,75 @@
+import type { MigrationStep } from '../store/migrations.js';
+
+export interface AuditEventRow {
+  event_id: string;
+  request_id: string;
+  /** '' when the caller could not be identified (unknown access key, no signature). */
+  account_id: string;
+  region: string;
+  event_time: number;
+  event_source: string;
+  event_name: string;
+  read_only: number;
+  principal_arn: string;
+  principal_id: string;
+  principal_type: string;
+  username: string;
+  access_key_id: string;
+  source_ip: string;
+  user_agent: string;
+  error_code: string | null;
+  error_message: string | null;
+  /** JSON, with secrets replaced before it is built. */
+  request_parameters: string;
+}
+
+export interface AuditResourceRow {
+  event_id: string;
+  account_id: string;
+  resource_type: string;
+  resource_name: string;
+}
+
+export type AuditTables = {
+  audit_events: AuditEventRow;
+  audit_resources: AuditResourceRow;
+};
+
+export const auditMigrations: MigrationStep[] = [
+  {
+    name: '0200_audit_events',
+    async up(db) {
+      await db.schema
+        .createTable('audit_events')
+        .addColumn('event_id', 'text', (c) => c.primaryKey())
+        .addColumn('request_id', 'text', (c) => c.notNull())
+        .addColumn('account_id', 'text', (c) => c.notNull())
+        .addColumn('region', 'text', (c) => c.notNull())
+        .addColumn('event_time', 'bigint', (c) => c.notNull())
+        .addColumn('event_source', 'text', (c) => c.notNull())
+        .addColumn('event_name', 'text', (c) => c.notNull())
+        .addColumn('read_only', 'integer', (c) => c.notNull())
+        .addColumn('principal_arn', 'text', (c) => c.notNull())
+        .addColumn('principal_id', 'text', (c) => c.notNull())
+        .addColumn('principal_type', 'text', (c) => c.notNull())
+        .addColumn('username', 'text', (c) => c.notNull())
+        .addColumn('access_key_id', 'text', (c) => c.notNull())
+        .addColumn('source_ip', 'text', (c) => c.notNull())
+        .addColumn('user_agent', 'text', (c) => c.notNull())
+        .addColumn('error_code', 'text')
+        .addColumn('error_message', 'text')
+        .addColumn('request_parameters', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('audit_events_account_time').on('audit_events').columns(['account_id', 'region', 'event_time']).execute();
+      await db.schema
+        .createTable('audit_resources')
+        .addColumn('event_id', 'text', (c) => c.notNull())
+        .addColumn('account_id', 'text', (c) => c.notNull())
+        .addColumn('resource_type', 'text', (c) => c.notNull())
+        .addColumn('resource_name', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('audit_resources_name').on('audit_resources').columns(['account_id', 'resource_name']).execute();
+      await db.schema.createIndex('audit_resources_event').on('audit_resources').column('event_id').execute();
+    },
+  },
+];

@@ -1,0 +1,117 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/database.js';
+import type { AuditEventRow, AuditResourceRow, AuditTables } from './tables.js';
+
+export interface AuditRecord {
+  event: AuditEventRow;
+  resources: { type: string; name: string }[];
+}
+
+export interface AuditQuery {
+  accountId: string;
+  region?: string;
+  startTime?: number;
+  endTime?: number;
+  attribute?: { key: string; value: string };
+  limit: number;
+  /** Keyset cursor: events strictly older than this (time, id). */
+  before?: { time: number; id: string };
+}
+
+const FLUSH_MS = 100;
+const MAX_BUFFER = 2_000;
+const BATCH = 200;
+
+/**
+ * The audit trail. Records are buffered and written in batches so that auditing every call
+ * does not halve the throughput of the hot read paths; `flush()` runs on shutdown and
+ * before every query, so what a caller did is visible to the next lookup.
+ */
+export class AuditTrail {
+  private readonly db: Kysely<AuditTables>;
+  private buffer: AuditRecord[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(database: Database) {
+    this.db = database.db.withTables<AuditTables>();
+  }
+
+  record(rec: AuditRecord): void {
+    this.buffer.push(rec);
+    if (this.buffer.length >= MAX_BUFFER) void this.flush();
+    else if (!this.timer) {
+      this.timer = setTimeout(() => void this.flush(), FLUSH_MS);
+      this.timer.unref();
+    }
+  }
+
+  flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    const batch = this.buffer;
+    this.buffer = [];
+    this.flushing = this.flushing.then(() => (batch.length ? this.write(batch) : undefined)).catch((err: unknown) => {
+      // The trail must not take the API down with it; report and keep serving.
+      process.emitWarning(`audit trail write failed: ${(err as Error).message}`);
+    });
+    return this.flushing;
+  }
+
+  private async write(batch: AuditRecord[]): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      for (let i = 0; i < batch.length; i += BATCH) {
+        const slice = batch.slice(i, i + BATCH);
+        await trx.insertInto('audit_events').values(slice.map((r) => r.event)).execute();
+        const resources: AuditResourceRow[] = slice.flatMap((r) =>
+          r.resources.map((res) => ({ event_id: r.event.event_id, account_id: r.event.account_id, resource_type: res.type, resource_name: res.name })),
+        );
+        if (resources.length) await trx.insertInto('audit_resources').values(resources).execute();
+      }
+    });
+  }
+
+  async lookup(q: AuditQuery): Promise<{ events: AuditEventRow[]; resources: Map<string, AuditResourceRow[]>; more: boolean }> {
+    await this.flush();
+    let query = this.db.selectFrom('audit_events').selectAll('audit_events').where('audit_events.account_id', '=', q.accountId);
+    if (q.region) query = query.where('region', '=', q.region);
+    if (q.startTime !== undefined) query = query.where('event_time', '>=', q.startTime);
+    if (q.endTime !== undefined) query = query.where('event_time', '<=', q.endTime);
+    if (q.before) {
+      const { time, id } = q.before;
+      query = query.where((eb) => eb.or([eb('event_time', '<', time), eb.and([eb('event_time', '=', time), eb('event_id', '<', id)])]));
+    }
+    if (q.attribute) {
+      const { key, value } = q.attribute;
+      const column = ATTRIBUTE_COLUMNS[key];
+      if (column === 'read_only') query = query.where('read_only', '=', value === 'true' ? 1 : 0);
+      else if (column) query = query.where(column, '=', value);
+      else {
+        const col = key === 'ResourceType' ? 'resource_type' : 'resource_name';
+        query = query.where('event_id', 'in', (eb) =>
+          eb.selectFrom('audit_resources').select('audit_resources.event_id').where('audit_resources.account_id', '=', q.accountId).where(col, '=', value),
+        );
+      }
+    }
+    const rows = await query.orderBy('event_time', 'desc').orderBy('event_id', 'desc').limit(q.limit + 1).execute();
+    const more = rows.length > q.limit;
+    const events = rows.slice(0, q.limit);
+    const resources = new Map<string, AuditResourceRow[]>();
+    if (events.length) {
+      const res = await this.db.selectFrom('audit_resources').selectAll().where('event_id', 'in', events.map((e) => e.event_id)).execute();
+      for (const r of res) resources.set(r.event_id, [...(resources.get(r.event_id) ?? []), r]);
+    }
+    return { events, resources, more };
+  }
+}
+
+const ATTRIBUTE_COLUMNS: Record<string, 'event_id' | 'event_name' | 'read_only' | 'username' | 'event_source' | 'access_key_id' | undefined> = {
+  EventId: 'event_id',
+  EventName: 'event_name',
+  ReadOnly: 'read_only',
+  Username: 'username',
+  EventSource: 'event_source',
+  AccessKeyId: 'access_key_id',
+};

@@ -1,0 +1,170 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { seal, unseal } from '../crypto/seal.js';
+import type { Clock } from '../scheduler/clock.js';
+import { assumedRoleArn, userArn } from './arn.js';
+import { parsePolicyDocument, type PolicyDocument } from './policy/index.js';
+import { secretContext, type IamService, type Tags } from './service.js';
+import { iamStore } from './store.js';
+import { newSecretAccessKey, newSessionToken, uniqueId } from './ids.js';
+import type { AccessKeyRow, RoleRow } from './tables.js';
+
+/** Who is calling, with everything authorization needs, resolved once per access key. */
+export interface Principal {
+  readonly kind: 'user' | 'assumed-role';
+  readonly accountId: string;
+  readonly arn: string;
+  /** AIDA… for users, AROA…:session for role sessions. */
+  readonly userId: string;
+  /** User name, or role name for sessions. */
+  readonly name: string;
+  readonly sessionName?: string;
+  readonly accessKeyId: string;
+  readonly tags: Tags;
+  readonly policies: readonly PolicyDocument[];
+  /** Temporary credentials may carry a session policy that further limits the role's. */
+  readonly sessionPolicy?: PolicyDocument;
+}
+
+export interface ResolvedCredential {
+  readonly secretAccessKey: string;
+  readonly principal: Principal;
+  readonly active: boolean;
+  readonly expiresAt: number | null;
+  readonly sessionTokenHash: string | null;
+}
+
+export interface TemporaryCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  expiration: number;
+  assumedRoleArn: string;
+  assumedRoleId: string;
+}
+
+interface CacheEntry {
+  value: ResolvedCredential | undefined;
+  loadedAt: number;
+}
+
+const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+
+/**
+ * Turns an access key id into its secret and principal. The hot path of every API call, so
+ * results are cached; this process forgets them on any IAM change, and other replicas after
+ * `ttlMs` at most.
+ */
+export class CredentialResolver {
+  private readonly cache = new Map<string, CacheEntry>();
+  private readonly loading = new Map<string, Promise<ResolvedCredential | undefined>>();
+
+  constructor(
+    private readonly iam: IamService,
+    private readonly clock: Clock,
+    private readonly rootKey: Buffer,
+    private readonly ttlMs = 5_000,
+  ) {}
+
+  invalidate(): void {
+    this.cache.clear();
+  }
+
+  async resolve(accessKeyId: string): Promise<ResolvedCredential | undefined> {
+    const now = Date.now();
+    const hit = this.cache.get(accessKeyId);
+    if (hit && now - hit.loadedAt < this.ttlMs) return hit.value;
+    let pending = this.loading.get(accessKeyId);
+    if (!pending) {
+      pending = this.load(accessKeyId).finally(() => this.loading.delete(accessKeyId));
+      this.loading.set(accessKeyId, pending);
+    }
+    const value = await pending;
+    if (this.cache.size > 50_000) this.cache.clear();
+    this.cache.set(accessKeyId, { value, loadedAt: now });
+    return value;
+  }
+
+  /** True when the token presented with temporary credentials is theirs. */
+  static tokenMatches(credential: ResolvedCredential, token: string | undefined): boolean {
+    if (credential.sessionTokenHash === null) return token === undefined;
+    if (token === undefined) return false;
+    return timingSafeEqual(Buffer.from(hashToken(token), 'hex'), Buffer.from(credential.sessionTokenHash, 'hex'));
+  }
+
+  private async load(accessKeyId: string): Promise<ResolvedCredential | undefined> {
+    const db = this.iam.db;
+    const key = await iamStore.getAccessKey(db, accessKeyId);
+    if (!key) return undefined;
+    const secretAccessKey = unseal(this.rootKey, key.secret_sealed, secretContext(accessKeyId)).toString('utf8');
+    const principal = key.owner_kind === 'user' ? await this.userPrincipal(key) : await this.sessionPrincipal(key);
+    if (!principal) return undefined;
+    return { secretAccessKey, principal, active: key.status === 'Active', expiresAt: key.expires_at, sessionTokenHash: key.session_token_hash };
+  }
+
+  private async userPrincipal(key: AccessKeyRow): Promise<Principal | undefined> {
+    const user = await iamStore.getUser(this.iam.db, key.account_id, key.owner_name);
+    if (!user) return undefined;
+    const docs = await this.iam.policyDocumentsOf(this.iam.db, key.account_id, 'user', user.name);
+    return {
+      kind: 'user',
+      accountId: key.account_id,
+      arn: userArn(key.account_id, user.path, user.name),
+      userId: user.user_id,
+      name: user.name,
+      accessKeyId: key.access_key_id,
+      tags: JSON.parse(user.tags) as Tags,
+      policies: docs.map((d) => parsePolicyDocument(d)),
+    };
+  }
+
+  private async sessionPrincipal(key: AccessKeyRow): Promise<Principal | undefined> {
+    const role = await iamStore.getRole(this.iam.db, key.account_id, key.owner_name);
+    if (!role || !key.session_name) return undefined;
+    const docs = await this.iam.policyDocumentsOf(this.iam.db, key.account_id, 'role', role.name);
+    return {
+      kind: 'assumed-role',
+      accountId: key.account_id,
+      arn: assumedRoleArn(key.account_id, role.name, key.session_name),
+      userId: `${role.role_id}:${key.session_name}`,
+      name: role.name,
+      sessionName: key.session_name,
+      accessKeyId: key.access_key_id,
+      tags: JSON.parse(role.tags) as Tags,
+      policies: docs.map((d) => parsePolicyDocument(d)),
+      ...(key.session_policy ? { sessionPolicy: parsePolicyDocument(key.session_policy) } : {}),
+    };
+  }
+
+  /** Issues temporary credentials for a role session. The caller has been authorized already. */
+  async issueSession(role: RoleRow, sessionName: string, durationSeconds: number, sessionPolicy?: string): Promise<TemporaryCredentials> {
+    const accessKeyId = uniqueId('ASIA');
+    const secretAccessKey = newSecretAccessKey();
+    const sessionToken = newSessionToken();
+    const now = this.clock.now();
+    const expiration = now + durationSeconds * 1000;
+    await this.iam.db.transaction().execute(async (trx) => {
+      await iamStore.deleteExpiredSessions(trx, now);
+      await iamStore.insertAccessKey(trx, {
+        access_key_id: accessKeyId,
+        account_id: role.account_id,
+        owner_kind: 'role',
+        owner_name: role.name,
+        session_name: sessionName,
+        secret_sealed: seal(this.rootKey, secretAccessKey, secretContext(accessKeyId)),
+        session_token_hash: hashToken(sessionToken),
+        session_policy: sessionPolicy ?? null,
+        status: 'Active',
+        created_at: now,
+        expires_at: expiration,
+      });
+    });
+    return {
+      accessKeyId,
+      secretAccessKey,
+      sessionToken,
+      expiration,
+      assumedRoleArn: assumedRoleArn(role.account_id, role.name, sessionName),
+      assumedRoleId: `${role.role_id}:${sessionName}`,
+    };
+  }
+}

@@ -1,0 +1,169 @@
+import type { MigrationStep } from '../store/migrations.js';
+
+export interface AccountRow {
+  id: string;
+  name: string;
+  created_at: number;
+}
+
+export type OwnerKind = 'user' | 'role';
+
+export interface UserRow {
+  account_id: string;
+  name: string;
+  user_id: string;
+  path: string;
+  created_at: number;
+  /** JSON object of tags. */
+  tags: string;
+}
+
+export interface RoleRow {
+  account_id: string;
+  name: string;
+  role_id: string;
+  path: string;
+  assume_role_policy: string;
+  description: string;
+  max_session_duration: number;
+  created_at: number;
+  tags: string;
+}
+
+export interface AccessKeyRow {
+  access_key_id: string;
+  account_id: string;
+  /** `user` for long-term keys; `role` for AssumeRole sessions. */
+  owner_kind: OwnerKind;
+  owner_name: string;
+  session_name: string | null;
+  /** The secret sealed under the root key; never stored in plaintext. */
+  secret_sealed: string;
+  /** SHA-256 of the session token of temporary credentials. */
+  session_token_hash: string | null;
+  /** Session policy of temporary credentials (JSON), intersected with the role's policies. */
+  session_policy: string | null;
+  status: 'Active' | 'Inactive';
+  created_at: number;
+  expires_at: number | null;
+}
+
+export interface ManagedPolicyRow {
+  account_id: string;
+  arn: string;
+  name: string;
+  path: string;
+  policy_id: string;
+  description: string;
+  document: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface InlinePolicyRow {
+  account_id: string;
+  owner_kind: OwnerKind;
+  owner_name: string;
+  policy_name: string;
+  document: string;
+}
+
+export interface AttachmentRow {
+  account_id: string;
+  owner_kind: OwnerKind;
+  owner_name: string;
+  policy_arn: string;
+}
+
+export type IamTables = {
+  accounts: AccountRow;
+  iam_users: UserRow;
+  iam_roles: RoleRow;
+  iam_access_keys: AccessKeyRow;
+  iam_managed_policies: ManagedPolicyRow;
+  iam_inline_policies: InlinePolicyRow;
+  iam_attachments: AttachmentRow;
+};
+
+export const iamMigrations: MigrationStep[] = [
+  {
+    name: '0100_iam_core',
+    async up(db) {
+      await db.schema
+        .createTable('accounts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('iam_users')
+        .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull().unique())
+        .addColumn('path', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('tags', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('iam_users_pk', ['account_id', 'name'])
+        .execute();
+      await db.schema
+        .createTable('iam_roles')
+        .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('role_id', 'text', (c) => c.notNull().unique())
+        .addColumn('path', 'text', (c) => c.notNull())
+        .addColumn('assume_role_policy', 'text', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('max_session_duration', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('tags', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('iam_roles_pk', ['account_id', 'name'])
+        .execute();
+      await db.schema
+        .createTable('iam_access_keys')
+        .addColumn('access_key_id', 'text', (c) => c.primaryKey())
+        .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+        .addColumn('owner_kind', 'text', (c) => c.notNull())
+        .addColumn('owner_name', 'text', (c) => c.notNull())
+        .addColumn('session_name', 'text')
+        .addColumn('secret_sealed', 'text', (c) => c.notNull())
+        .addColumn('session_token_hash', 'text')
+        .addColumn('session_policy', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('iam_access_keys_owner').on('iam_access_keys').columns(['account_id', 'owner_kind', 'owner_name']).execute();
+      await db.schema.createIndex('iam_access_keys_expiry').on('iam_access_keys').column('expires_at').execute();
+      await db.schema
+        .createTable('iam_managed_policies')
+        .addColumn('arn', 'text', (c) => c.primaryKey())
+        .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('path', 'text', (c) => c.notNull())
+        .addColumn('policy_id', 'text', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('document', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addUniqueConstraint('iam_managed_policies_name', ['account_id', 'name'])
+        .execute();
+      await db.schema
+        .createTable('iam_inline_policies')
+        .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+        .addColumn('owner_kind', 'text', (c) => c.notNull())
+        .addColumn('owner_name', 'text', (c) => c.notNull())
+        .addColumn('policy_name', 'text', (c) => c.notNull())
+        .addColumn('document', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('iam_inline_policies_pk', ['account_id', 'owner_kind', 'owner_name', 'policy_name'])
+        .execute();
+      await db.schema
+        .createTable('iam_attachments')
+        .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+        .addColumn('owner_kind', 'text', (c) => c.notNull())
+        .addColumn('owner_name', 'text', (c) => c.notNull())
+        .addColumn('policy_arn', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('iam_attachments_pk', ['account_id', 'owner_kind', 'owner_name', 'policy_arn'])
+        .execute();
+    },
+  },
+];

@@ -1,0 +1,11 @@
+export { startServer, prepareDataDir, writeCredentialsFile, CORE_MIGRATIONS, CORE_OPERATIONS, type ServerOptions, type RunningServer, type AdminPreset } from './server.js';
+export { ManualClock, systemClock, type Clock } from './scheduler/clock.js';
+export { Scheduler, type Job, type JobSpec } from './scheduler/scheduler.js';
+export { openDatabase, type Database } from './store/database.js';
+export { migrate } from './store/migrations.js';
+export { IamService } from './iam/service.js';
+export { Throttle, checkLimit } from './throttle/throttle.js';
+export { loadRootKey } from './crypto/root-key.js';
+export { OperationRegistry, defineOperation, type AnyOperation, type OperationDef, type ServiceDef } from './protocol/registry.js';
+export * as services from './protocol/services.js';
+export { AwsError } from './protocol/errors.js';

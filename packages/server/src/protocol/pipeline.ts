@@ -1,0 +1,182 @@
+import { randomUUID } from 'node:crypto';
+import { redact } from '../audit/redact.js';
+import { authorize, type ConditionContext } from '../iam/authorize.js';
+import { CredentialResolver, type Principal } from '../iam/credentials.js';
+import { AwsError, internalError, isAwsError } from './errors.js';
+import type { CallContext, Core } from './context.js';
+import { actionOf, throttleKindOf, type AnyOperation, type ServiceDef } from './registry.js';
+import { parseAuthorization, SigV4Error, verifySignature, type IncomingSignedRequest } from './sigv4.js';
+import { parseInput } from './validation.js';
+
+/** One request as a protocol adapter hands it over: which operation, and how to read its input. */
+export interface WireCall {
+  readonly service: ServiceDef;
+  readonly op: AnyOperation;
+  readonly signed: IncomingSignedRequest;
+  readonly sourceIp: string;
+  readonly userAgent: string;
+  readonly secureTransport: boolean;
+  /** Decodes the protocol's body into the operation's input shape; throws SerializationException. */
+  readonly decodeInput: () => unknown;
+}
+
+export type CallOutcome = { requestId: string; output: unknown } | { requestId: string; error: AwsError };
+
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+
+/**
+ * Authenticate → throttle → decode → validate → authorize → handle, and audit whatever happened.
+ * Every failure leaves as an AwsError; anything else is an internal error whose detail stays in
+ * the server's log, never in the response.
+ */
+export async function runCall(core: Core, wire: WireCall): Promise<CallOutcome> {
+  const requestId = randomUUID();
+  const now = core.clock.now();
+  const { op, service } = wire;
+  let principal: Principal | undefined;
+  let region = '';
+  let params: unknown;
+  let resources: string[] = [];
+  let accessKeyId = '';
+  try {
+    const auth = await authenticate(core, wire, now);
+    principal = auth.principal;
+    region = auth.region;
+    accessKeyId = auth.accessKeyId;
+    if (!core.throttle.take(principal.accountId, `${service.key}:${throttleKindOf(op)}`)) {
+      throw new AwsError('ThrottlingException', 'Rate exceeded', { messageMember: 'message' });
+    }
+    const raw = wire.decodeInput();
+    params = raw;
+    const sensitive = op.sensitive ? new Set(op.sensitive) : undefined;
+    const input = parseInput(op.input, raw, sensitive);
+    const call: CallContext = { requestId, accountId: principal.accountId, region, principal, sourceIp: wire.sourceIp, userAgent: wire.userAgent, now, core };
+    resources = op.resources ? await op.resources(input, call) : ['*'];
+    if (op.authorization !== 'none') {
+      await authorize({
+        principal,
+        action: actionOf(op),
+        resources,
+        context: conditionContext(wire, call, op.conditionKeys?.(input)),
+        tags: core.resourceTags,
+      });
+    }
+    const output = await op.handler(input, call);
+    audit(core, wire, { requestId, now, principal, region, accessKeyId, params, resources });
+    return { requestId, output };
+  } catch (err) {
+    const error = toAwsError(err, wire);
+    audit(core, wire, { requestId, now, principal, region, accessKeyId, params, resources, error });
+    return { requestId, error };
+  }
+}
+
+interface Authenticated {
+  principal: Principal;
+  region: string;
+  accessKeyId: string;
+}
+
+async function authenticate(core: Core, wire: WireCall, now: number): Promise<Authenticated> {
+  let parsed;
+  try {
+    parsed = parseAuthorization(wire.signed, new Date(now), [wire.service.signingName]);
+  } catch (e) {
+    throw authError(e);
+  }
+  const credential = await core.credentials.resolve(parsed.accessKeyId);
+  if (!credential || !credential.active) throw unrecognizedClient();
+  if (credential.expiresAt !== null && credential.expiresAt <= now) {
+    throw new AwsError('ExpiredTokenException', 'The security token included in the request is expired', { messageMember: 'message' });
+  }
+  if (!CredentialResolver.tokenMatches(credential, parsed.securityToken)) throw unrecognizedClient();
+  try {
+    verifySignature(wire.signed, parsed, credential.secretAccessKey);
+  } catch (e) {
+    throw authError(e);
+  }
+  const region = wire.service.global ? 'us-east-1' : parsed.region;
+  if (!REGION.test(parsed.region)) throw new AwsError('UnrecognizedClientException', `The region '${parsed.region}' in the credential scope is not valid.`);
+  return { principal: credential.principal, region, accessKeyId: parsed.accessKeyId };
+}
+
+const unrecognizedClient = () => new AwsError('UnrecognizedClientException', 'The security token included in the request is invalid.');
+
+function authError(e: unknown): AwsError {
+  if (!(e instanceof SigV4Error)) return toAwsError(e);
+  switch (e.reason) {
+    case 'missing':
+      return new AwsError('UnrecognizedClientException', e.message);
+    case 'incomplete':
+    case 'bad-scope':
+      return new AwsError('IncompleteSignatureException', e.message);
+    default:
+      return new AwsError('InvalidSignatureException', e.message);
+  }
+}
+
+function conditionContext(wire: WireCall, call: CallContext, extra: ConditionContext | undefined): ConditionContext {
+  return {
+    'aws:SourceIp': wire.sourceIp,
+    'aws:SecureTransport': wire.secureTransport,
+    'aws:CurrentTime': new Date(call.now).toISOString(),
+    'aws:EpochTime': Math.floor(call.now / 1000),
+    'aws:RequestedRegion': call.region,
+    'aws:UserAgent': wire.userAgent,
+    ...extra,
+  };
+}
+
+export function toAwsError(err: unknown, wire?: WireCall): AwsError {
+  if (isAwsError(err)) return err;
+  // An unexpected failure: keep its detail in the server log, give the caller nothing to exploit.
+  const where = wire ? `${wire.service.key}:${wire.op.name}` : 'request';
+  console.error(`internal error in ${where}:`, err);
+  return internalError();
+}
+
+interface AuditFacts {
+  requestId: string;
+  now: number;
+  principal: Principal | undefined;
+  region: string;
+  accessKeyId: string;
+  params: unknown;
+  resources: string[];
+  error?: AwsError;
+}
+
+function audit(core: Core, wire: WireCall, f: AuditFacts): void {
+  const { op } = wire;
+  const p = f.principal;
+  core.audit.record({
+    event: {
+      event_id: randomUUID(),
+      request_id: f.requestId,
+      account_id: p?.accountId ?? '',
+      region: f.region,
+      event_time: f.now,
+      event_source: wire.service.eventSource,
+      event_name: op.name,
+      read_only: throttleKindOf(op) === 'read' ? 1 : 0,
+      principal_arn: p?.arn ?? '',
+      principal_id: p?.userId ?? '',
+      principal_type: p ? (p.kind === 'user' ? 'IAMUser' : 'AssumedRole') : '',
+      username: p?.name ?? '',
+      access_key_id: f.accessKeyId,
+      source_ip: wire.sourceIp,
+      user_agent: wire.userAgent.slice(0, 1024),
+      error_code: f.error?.code ?? null,
+      error_message: f.error ? f.error.message.slice(0, 1024) : null,
+      request_parameters: JSON.stringify(redact(f.params ?? null, op.sensitive)),
+    },
+    resources: f.resources.filter((r) => r !== '*').map((arn) => ({ type: resourceTypeOf(arn), name: arn })),
+  });
+}
+
+function resourceTypeOf(arn: string): string {
+  const parts = arn.split(':');
+  const service = parts[2] ?? '';
+  const type = (parts.slice(5).join(':').split(/[/:]/)[0] ?? '').replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
+  return `AWS::${service.toUpperCase()}::${type}`;
+}

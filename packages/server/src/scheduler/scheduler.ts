@@ -1,0 +1,204 @@
+import { randomUUID } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../store/database.js';
+import type { Clock } from './clock.js';
+import type { JobRow, SchedulerTables } from './tables.js';
+
+export interface JobSpec {
+  kind: string;
+  payload?: unknown;
+  /** When it may run, in clock milliseconds. */
+  dueAt: number;
+  /** Enqueueing again with the same (kind, key) while one is pending does nothing. */
+  dedupeKey?: string;
+  maxAttempts?: number;
+}
+
+export interface Job {
+  id: string;
+  kind: string;
+  payload: unknown;
+  dueAt: number;
+  attempt: number;
+}
+
+export type JobHandler = (job: Job) => Promise<void>;
+
+export interface SchedulerOptions {
+  /** Identifies this process in leases. */
+  owner?: string;
+  leaseMs?: number;
+  pollMs?: number;
+  batch?: number;
+}
+
+/**
+ * Durable jobs with a due time, a lease and retries. A job is a row written in the same
+ * transaction as the state change that needs it; any replica may claim it once it is due.
+ * A claim takes a lease; a replica that dies mid-job loses it when the lease expires and
+ * another replica takes the job over. A finished job is deleted; a failed one is retried with
+ * backoff until its attempts run out.
+ */
+export class Scheduler {
+  readonly owner: string;
+  private readonly db: Kysely<SchedulerTables>;
+  private readonly handlers = new Map<string, JobHandler>();
+  private readonly leaseMs: number;
+  private readonly pollMs: number;
+  private readonly batch: number;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private ticking: Promise<number> | undefined;
+
+  constructor(
+    private readonly database: Database,
+    private readonly clock: Clock,
+    options: SchedulerOptions = {},
+  ) {
+    this.db = database.db.withTables<SchedulerTables>();
+    this.owner = options.owner ?? randomUUID();
+    this.leaseMs = options.leaseMs ?? 60_000;
+    this.pollMs = options.pollMs ?? 1_000;
+    this.batch = options.batch ?? 20;
+  }
+
+  handle(kind: string, handler: JobHandler): void {
+    if (this.handlers.has(kind)) throw new Error(`a handler for ${kind} jobs is already registered`);
+    this.handlers.set(kind, handler);
+  }
+
+  /** Writes the job with `db`, which may be the transaction of the change that needs it. */
+  async enqueue(spec: JobSpec, db: Kysely<SchedulerTables> = this.db): Promise<string> {
+    const id = randomUUID();
+    const row: JobRow = {
+      id,
+      kind: spec.kind,
+      dedupe_key: spec.dedupeKey ?? null,
+      payload: JSON.stringify(spec.payload ?? null),
+      due_at: spec.dueAt,
+      attempts: 0,
+      max_attempts: spec.maxAttempts ?? 5,
+      lease_owner: null,
+      lease_expires_at: null,
+      last_error: null,
+      created_at: this.clock.now(),
+    };
+    const res = await db.insertInto('scheduler_jobs').values(row).onConflict((oc) => oc.columns(['kind', 'dedupe_key']).doNothing()).executeTakeFirst();
+    return Number(res.numInsertedOrUpdatedRows ?? 0) > 0 ? id : '';
+  }
+
+  async cancel(kind: string, dedupeKey: string, db: Kysely<SchedulerTables> = this.db): Promise<void> {
+    await db.deleteFrom('scheduler_jobs').where('kind', '=', kind).where('dedupe_key', '=', dedupeKey).execute();
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    const loop = async () => {
+      if (!this.running) return;
+      try {
+        // Keep draining while there is work, then wait a poll period.
+        while (this.running && (await this.tick()) > 0);
+      } catch (err) {
+        process.emitWarning(`scheduler tick failed: ${(err as Error).message}`);
+      }
+      if (this.running) {
+        this.timer = setTimeout(() => void loop(), this.pollMs);
+        this.timer.unref();
+      }
+    };
+    void loop();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    await this.ticking;
+  }
+
+  /** Claims the due jobs and runs them; returns how many ran. Tests call it after moving the clock. */
+  tick(): Promise<number> {
+    const run = (this.ticking ?? Promise.resolve(0)).then(() => this.runDue());
+    this.ticking = run.catch(() => 0);
+    return run;
+  }
+
+  private async runDue(): Promise<number> {
+    const jobs = await this.claim();
+    await Promise.all(jobs.map((job) => this.execute(job)));
+    return jobs.length;
+  }
+
+  private async claim(): Promise<JobRow[]> {
+    const now = this.clock.now();
+    const kinds = [...this.handlers.keys()];
+    if (kinds.length === 0) return [];
+    const leaseUntil = now + this.leaseMs;
+    return this.db.transaction().execute(async (trx) => {
+      let pick = trx
+        .selectFrom('scheduler_jobs')
+        .select('id')
+        .where('kind', 'in', kinds)
+        .where('due_at', '<=', now)
+        .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]))
+        .orderBy('due_at')
+        .limit(this.batch);
+      // Many replicas on PostgreSQL: skip rows another replica is claiming right now.
+      if (this.database.engine === 'postgres') pick = pick.forUpdate().skipLocked();
+      const ids = (await pick.execute()).map((r) => r.id);
+      if (ids.length === 0) return [];
+      await trx
+        .updateTable('scheduler_jobs')
+        .set({ lease_owner: this.owner, lease_expires_at: leaseUntil, attempts: sql<number>`attempts + 1` })
+        .where('id', 'in', ids)
+        .execute();
+      return trx.selectFrom('scheduler_jobs').selectAll().where('id', 'in', ids).execute();
+    });
+  }
+
+  private async execute(row: JobRow): Promise<void> {
+    const handler = this.handlers.get(row.kind)!;
+    const job: Job = { id: row.id, kind: row.kind, payload: JSON.parse(row.payload) as unknown, dueAt: row.due_at, attempt: row.attempts };
+    const renew = setInterval(() => void this.renewLease(row.id), Math.max(1_000, this.leaseMs / 3));
+    renew.unref();
+    try {
+      await handler(job);
+      await this.db.deleteFrom('scheduler_jobs').where('id', '=', row.id).where('lease_owner', '=', this.owner).execute();
+    } catch (err) {
+      await this.fail(row, err);
+    } finally {
+      clearInterval(renew);
+    }
+  }
+
+  private async renewLease(id: string): Promise<void> {
+    await this.db
+      .updateTable('scheduler_jobs')
+      .set({ lease_expires_at: this.clock.now() + this.leaseMs })
+      .where('id', '=', id)
+      .where('lease_owner', '=', this.owner)
+      .execute()
+      .catch(() => undefined);
+  }
+
+  private async fail(row: JobRow, err: unknown): Promise<void> {
+    const message = err instanceof Error ? err.message : String(err);
+    if (row.attempts >= row.max_attempts) {
+      process.emitWarning(`job ${row.kind} ${row.id} failed for good after ${row.attempts} attempts: ${message}`);
+      await this.db.deleteFrom('scheduler_jobs').where('id', '=', row.id).execute();
+      return;
+    }
+    const backoff = Math.min(15 * 60_000, 1_000 * 2 ** row.attempts);
+    await this.db
+      .updateTable('scheduler_jobs')
+      .set({ due_at: this.clock.now() + backoff, lease_owner: null, lease_expires_at: null, last_error: message.slice(0, 2000) })
+      .where('id', '=', row.id)
+      .where('lease_owner', '=', this.owner)
+      .execute();
+  }
+
+  pendingCount = async (): Promise<number> => {
+    const r = await this.db.selectFrom('scheduler_jobs').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    return Number(r.n);
+  };
+}

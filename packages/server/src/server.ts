@@ -1,0 +1,145 @@
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { auditOperations } from './audit/operations.js';
+import { auditMigrations } from './audit/tables.js';
+import { AuditTrail } from './audit/trail.js';
+import { loadRootKey, type RootKeySource } from './crypto/root-key.js';
+import { buildApp } from './http/app.js';
+import { ResourceTagRegistry } from './iam/authorize.js';
+import { CredentialResolver } from './iam/credentials.js';
+import { iamOperations } from './iam/operations.js';
+import { IamService, type AccountBootstrap } from './iam/service.js';
+import { stsOperations } from './iam/sts-operations.js';
+import { iamMigrations } from './iam/tables.js';
+import type { Core } from './protocol/context.js';
+import { OperationRegistry, type AnyOperation } from './protocol/registry.js';
+import { systemClock, type Clock } from './scheduler/clock.js';
+import { Scheduler } from './scheduler/scheduler.js';
+import { schedulerMigrations } from './scheduler/tables.js';
+import { openDatabase } from './store/database.js';
+import { migrate, type MigrationStep } from './store/migrations.js';
+import { throttleMigrations } from './throttle/tables.js';
+import { Throttle } from './throttle/throttle.js';
+
+export interface AdminPreset {
+  accountId?: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+}
+
+export interface ServerOptions {
+  dataDir: string;
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** `postgres://…`; the embedded SQLite in the data directory when absent. */
+  databaseUrl?: string;
+  clock?: Clock;
+  rootKey?: RootKeySource;
+  /** Preset admin identity for a fresh data directory (CAPSTAN_ADMIN_* variables). */
+  admin?: AdminPreset;
+  /** Operations beyond the built-in ones. */
+  operations?: AnyOperation[];
+  migrations?: MigrationStep[];
+  /** How long another replica may keep using a revoked key. */
+  credentialTtlMs?: number;
+  trustProxy?: boolean;
+  schedulerPollMs?: number;
+  /** Where bootstrap messages go; the admin secret is printed here exactly once. */
+  log?: (line: string) => void;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly core: Core;
+  readonly app: FastifyInstance;
+  /** Set when this start created the admin account. */
+  readonly bootstrap: AccountBootstrap | undefined;
+  close(): Promise<void>;
+}
+
+export const CORE_MIGRATIONS: MigrationStep[] = [...iamMigrations, ...auditMigrations, ...throttleMigrations, ...schedulerMigrations];
+export const CORE_OPERATIONS: AnyOperation[] = [...stsOperations, ...iamOperations, ...auditOperations];
+
+export function prepareDataDir(dataDir: string): void {
+  if (!existsSync(dataDir)) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(dataDir, 0o700);
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const clock = options.clock ?? systemClock;
+  prepareDataDir(options.dataDir);
+  const rootKey = loadRootKey(options.rootKey ?? { file: join(options.dataDir, 'root.key') });
+  const database = await openDatabase(options.databaseUrl ? { url: options.databaseUrl } : { sqlitePath: join(options.dataDir, 'capstan.db') });
+  try {
+    await migrate(database, [...CORE_MIGRATIONS, ...(options.migrations ?? [])]);
+  } catch (e) {
+    await database.close();
+    throw e;
+  }
+
+  const registry = new OperationRegistry().register(...CORE_OPERATIONS, ...(options.operations ?? []));
+  let credentials: CredentialResolver | undefined;
+  const iam = new IamService(database, clock, rootKey, () => credentials?.invalidate());
+  credentials = new CredentialResolver(iam, clock, rootKey, options.credentialTtlMs);
+  const throttle = new Throttle(database, clock);
+  await throttle.reload();
+  const scheduler = new Scheduler(database, clock, options.schedulerPollMs !== undefined ? { pollMs: options.schedulerPollMs } : {});
+  const core: Core = { database, clock, rootKey, iam, credentials, resourceTags: new ResourceTagRegistry(), audit: new AuditTrail(database), throttle, scheduler, registry };
+
+  const bootstrap = await bootstrapAdmin(core, options, log);
+  const app = buildApp(core, { trustProxy: options.trustProxy ?? false });
+  const address = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+  scheduler.start();
+  const reload = setInterval(() => void throttle.reload().catch(() => undefined), 10_000);
+  reload.unref();
+
+  let closed = false;
+  return {
+    url: address.replace('[::1]', '127.0.0.1'),
+    core,
+    app,
+    bootstrap,
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(reload);
+      await app.close();
+      await scheduler.stop();
+      await core.audit.flush();
+      await database.close();
+    },
+  };
+}
+
+/**
+ * A fresh store gets an admin account with an access key, written as an AWS shared-credentials
+ * file (0600) in the data directory and printed once.
+ */
+async function bootstrapAdmin(core: Core, options: ServerOptions, log: (line: string) => void): Promise<AccountBootstrap | undefined> {
+  if (await core.iam.hasAccounts()) return undefined;
+  const preset = options.admin ?? {};
+  const created = await core.iam.createAccount({
+    name: 'admin',
+    ...(preset.accountId ? { accountId: preset.accountId } : {}),
+    ...(preset.accessKeyId ? { accessKeyId: preset.accessKeyId } : {}),
+    ...(preset.secretAccessKey ? { secretAccessKey: preset.secretAccessKey } : {}),
+  });
+  writeCredentialsFile(options.dataDir, created);
+  log(`Created admin account ${created.accountId}.`);
+  log(`  aws_access_key_id     = ${created.accessKeyId}`);
+  log(`  aws_secret_access_key = ${created.secretAccessKey}`);
+  log(`These are printed once; they are also in ${join(options.dataDir, 'credentials')} (mode 0600).`);
+  return created;
+}
+
+export function writeCredentialsFile(dataDir: string, creds: AccountBootstrap): void {
+  const file = join(dataDir, 'credentials');
+  const body = `# Capstan admin of account ${creds.accountId}\n[default]\naws_access_key_id = ${creds.accessKeyId}\naws_secret_access_key = ${creds.secretAccessKey}\n`;
+  writeFileSync(file, body, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  const config = join(dataDir, 'config');
+  if (!existsSync(config)) writeFileSync(config, '[default]\nregion = us-east-1\n', { mode: 0o600 });
+}

@@ -1,0 +1,60 @@
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+
+export type Engine = 'sqlite' | 'postgres';
+
+/**
+ * One handle on the store. Capabilities never see the engine-specific driver:
+ * each narrows `db` to its own tables with `db.withTables<...>()`.
+ */
+export interface Database {
+  readonly engine: Engine;
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  readonly db: Kysely<{}>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** `postgres://…` selects PostgreSQL; otherwise `sqlitePath` is used. */
+  url?: string;
+  sqlitePath?: string;
+  /** Pool size for PostgreSQL. */
+  maxConnections?: number;
+}
+
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.url && /^postgres(ql)?:\/\//.test(options.url)) return openPostgres(options.url, options.maxConnections ?? 10);
+  if (!options.sqlitePath) throw new Error('openDatabase needs a PostgreSQL URL or a SQLite path');
+  return openSqlite(options.sqlitePath);
+}
+
+function openSqlite(path: string): Database {
+  const native = new BetterSqlite3(path);
+  // WAL lets readers proceed while the single writer commits; NORMAL sync is durable in WAL mode
+  // against process crashes, which is the failure Capstan must survive without losing work.
+  native.pragma('journal_mode = WAL');
+  native.pragma('synchronous = NORMAL');
+  native.pragma('foreign_keys = ON');
+  native.pragma('busy_timeout = 5000');
+  const db = new Kysely<{}>({ dialect: new SqliteDialect({ database: native }) });
+  return { engine: 'sqlite', db, close: () => db.destroy() };
+}
+
+async function openPostgres(url: string, max: number): Promise<Database> {
+  // Times and counters are stored as BIGINT; read them back as numbers rather than strings.
+  // Per-pool type parsers keep this from leaking into other pg users in the same process.
+  const types = {
+    getTypeParser: (oid: number, format?: string) => {
+      if (oid === INT8_OID || oid === NUMERIC_OID) return (v: string) => Number(v);
+      return pg.types.getTypeParser(oid, format as 'text');
+    },
+  };
+  const pool = new pg.Pool({ connectionString: url, max, types: types as pg.CustomTypesConfig });
+  const db = new Kysely<{}>({ dialect: new PostgresDialect({ pool }) });
+  await sql`select 1`.execute(db);
+  return { engine: 'postgres', db, close: () => db.destroy() };
+}
