@@ -266,6 +266,19 @@ describe('verifies what the SDK signer produces', () => {
     assertVerifies({ ...req, query: 'v=%7ea%3ab' });
   });
 
+  test("a raw '+' in the query is a space, as hand-rolled form-encoding signers mean it", async () => {
+    const req = await sign({ method: 'GET', query: { Filter: 'a b c' } });
+    assert.equal(req.query, 'Filter=a%20b%20c');
+    assertVerifies({ ...req, query: 'Filter=a+b%20c' });
+    assertRejects(() => authenticate({ ...req, query: 'Filter=a%2Bb%20c' }), 'signature-mismatch');
+  });
+
+  test("a '%' that starts no valid escape is taken literally instead of throwing", async () => {
+    const req = await sign({ method: 'GET', query: { p: '100%', q: '%zz%E9' } });
+    assert.equal(req.query, 'p=100%25&q=%25zz%25E9');
+    assertVerifies({ ...req, query: 'p=100%&q=%zz%25E9' });
+  });
+
   test('REST path whose labels are percent-encoded ARNs', async () => {
     const arn = 'arn:aws:ssm:us-east-1:123456789012:document/My Doc (v2)*';
     const path = `/tags/${extendedEncodeURIComponent(arn)}`;
@@ -281,6 +294,7 @@ describe('verifies what the SDK signer produces', () => {
   test('empty, "." and ".." path segments are normalised the way the SDK normalises them', async () => {
     assertVerifies(await sign({ method: 'GET', path: '/a//b/./c/../d/' }));
     assertVerifies(await sign({ method: 'GET', path: '/../x' }));
+    assertVerifies(await sign({ method: 'GET', path: '//./' }));
   });
 
   test('header value with leading, trailing and inner whitespace runs', async () => {
@@ -295,7 +309,7 @@ describe('verifies what the SDK signer produces', () => {
   });
 
   test('headers as single-element arrays (req.headersDistinct) verify', async () => {
-    const req = await sign(jsonCall({ sessionToken: 'tok' }));
+    const req = await sign(jsonCall({ sessionToken: 'tok', headers: { host: HOST, 'x-amz-meta-note': 'a   b' } }));
     const distinct: Record<string, string[]> = {};
     for (const [name, value] of Object.entries(req.headers)) distinct[name] = [String(value)];
     assert.equal(assertVerifies({ ...req, headers: distinct }).securityToken, 'tok');
@@ -307,6 +321,21 @@ describe('verifies what the SDK signer produces', () => {
     const parsed = assertVerifies(req);
     assert.equal(parsed.securityToken, token);
     assert.ok(parsed.signedHeaders.includes('x-amz-security-token'));
+  });
+
+  test('security token sent as X-Amz-Security-Token query parameter with header auth', async () => {
+    const req = await sign(jsonCall({ query: { 'X-Amz-Security-Token': 'query/token' } }));
+    assert.equal(req.headers['x-amz-security-token'], undefined);
+    assert.equal(assertVerifies(req).securityToken, 'query/token');
+  });
+
+  test('SignedHeaders names are matched case-insensitively', async () => {
+    const req = await sign(jsonCall());
+    const upper = withHeaders(req, {
+      authorization: authorizationOf(req).replace('SignedHeaders=content-type;host', 'SignedHeaders=Content-Type;Host'),
+    });
+    assert.notEqual(upper.headers.authorization, req.headers.authorization);
+    assert.deepEqual(assertVerifies(upper).signedHeaders, ['content-type', 'host', 'x-amz-date', 'x-amz-target']);
   });
 
   test('no security token leaves securityToken undefined', async () => {

@@ -291,7 +291,7 @@ function checkSignedHeaders(list: string, headers: IncomingSignedRequest['header
   const names = list.toLowerCase().split(';');
   for (const name of names) {
     if (name === '') throw new SigV4Error('incomplete', `SignedHeaders '${list}' contains an empty header name.`);
-    if (headerValue(headers, name) === undefined) {
+    if (!hasHeader(headers, name)) {
       throw new SigV4Error('incomplete', `Header '${name}' is listed in SignedHeaders but is not present in the request.`);
     }
   }
@@ -647,6 +647,11 @@ function canonicalHeaders(headers: IncomingSignedRequest['headers'], signed: rea
   return out;
 }
 
+function hasHeader(headers: IncomingSignedRequest['headers'], name: string): boolean {
+  const value = Object.hasOwn(headers, name) ? headers[name] : undefined;
+  return typeof value === 'string' || (Array.isArray(value) && value.length > 0);
+}
+
 /** The canonical value of a header: repeated headers joined by ',' as AWS specifies. */
 function headerValue(headers: IncomingSignedRequest['headers'], name: string): string | undefined {
   // Guarded lookup: `headers['constructor']` must not find Object.prototype's.
@@ -657,7 +662,7 @@ function headerValue(headers: IncomingSignedRequest['headers'], name: string): s
   return value.map(canonicalHeaderText).join(',');
 }
 
-const NEEDS_WHITESPACE_FIX = /[\t\r\n]| {2}|^ | $/;
+const INNER_WHITESPACE_TO_FIX = /[\t\r\n]| {2}/;
 const WHITESPACE_RUN = /[ \t\r\n]+/g;
 
 /**
@@ -665,7 +670,12 @@ const WHITESPACE_RUN = /[ \t\r\n]+/g;
  * String#trim: that also strips characters like U+00A0 which the SDK keeps.
  */
 function canonicalHeaderText(value: string): string {
-  if (!NEEDS_WHITESPACE_FIX.test(value)) return value;
+  // Almost every value is already canonical; answer that without allocating.
+  const last = value.length - 1;
+  if (last < 0) return value;
+  if (value.charCodeAt(0) !== SPACE && value.charCodeAt(last) !== SPACE && !INNER_WHITESPACE_TO_FIX.test(value)) {
+    return value;
+  }
   let text = value.replace(WHITESPACE_RUN, ' ');
   if (text.charCodeAt(0) === SPACE) text = text.slice(1);
   if (text.charCodeAt(text.length - 1) === SPACE) text = text.slice(0, -1);

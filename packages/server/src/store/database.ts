@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
+import { existsSync, writeFileSync } from 'node:fs';
 
 export type Engine = 'sqlite' | 'postgres';
 
@@ -33,6 +34,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 }
 
 function openSqlite(path: string): Database {
+  // SQLite gives its -wal and -shm files the mode of the database file: create it private.
+  if (path !== ':memory:' && !existsSync(path)) writeFileSync(path, '', { mode: 0o600 });
   const native = new BetterSqlite3(path);
   // WAL lets readers proceed while the single writer commits; NORMAL sync is durable in WAL mode
   // against process crashes, which is the failure Capstan must survive without losing work.

@@ -1,0 +1,73 @@
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { startServer, type RunningServer } from '@capstan/server';
+
+export function parseListen(text: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new Error(`--listen must be HOST:PORT, e.g. 127.0.0.1:9700 (got ${text})`);
+  return { host: (m[1] ?? m[2])!, port };
+}
+
+interface ServeOptions {
+  dataDir: string;
+  listen: string;
+  database?: string;
+  trustProxy?: boolean;
+}
+
+async function serve(opts: ServeOptions, banner: boolean): Promise<RunningServer> {
+  const { host, port } = parseListen(opts.listen);
+  const env = process.env;
+  const server = await startServer({
+    dataDir: resolve(opts.dataDir),
+    host,
+    port,
+    ...(opts.database ? { databaseUrl: opts.database } : {}),
+    ...(opts.trustProxy ? { trustProxy: true } : {}),
+    rootKey: env.CAPSTAN_ROOT_KEY ? { value: env.CAPSTAN_ROOT_KEY } : { file: env.CAPSTAN_ROOT_KEY_FILE ?? resolve(opts.dataDir, 'root.key') },
+    admin: {
+      ...(env.CAPSTAN_ADMIN_ACCOUNT_ID ? { accountId: env.CAPSTAN_ADMIN_ACCOUNT_ID } : {}),
+      ...(env.CAPSTAN_ADMIN_ACCESS_KEY_ID ? { accessKeyId: env.CAPSTAN_ADMIN_ACCESS_KEY_ID } : {}),
+      ...(env.CAPSTAN_ADMIN_SECRET_ACCESS_KEY ? { secretAccessKey: env.CAPSTAN_ADMIN_SECRET_ACCESS_KEY } : {}),
+    },
+  });
+  const dir = resolve(opts.dataDir);
+  console.log(`Capstan is serving at ${server.url} (${opts.database ? 'PostgreSQL' : `SQLite in ${dir}`}).`);
+  if (banner) {
+    console.log('');
+    console.log('Use it with the AWS CLI:');
+    console.log(`  export AWS_SHARED_CREDENTIALS_FILE=${dir}/credentials AWS_CONFIG_FILE=${dir}/config`);
+    console.log(`  aws sts get-caller-identity --endpoint-url ${server.url}`);
+  }
+  const stop = async (signal: string) => {
+    console.log(`${signal}: shutting down`);
+    await server.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  return server;
+}
+
+export function registerServerCommands(program: Command): void {
+  program
+    .command('server')
+    .description('run a Capstan server')
+    .option('--data-dir <dir>', 'where the server keeps its SQLite database, root key and admin credentials', 'data')
+    .option('--listen <host:port>', 'address to listen on', process.env.CAPSTAN_LISTEN ?? '127.0.0.1:9700')
+    .option('--database <url>', 'postgres://… to share one PostgreSQL between replicas (default: embedded SQLite)')
+    .option('--trust-proxy', 'take client addresses from X-Forwarded-For (only behind a load balancer)')
+    .action(async (opts: ServeOptions) => {
+      await serve(opts, false);
+    });
+
+  program
+    .command('start')
+    .description('start a local server on SQLite in ./data and print how to use it')
+    .option('--data-dir <dir>', 'data directory', 'data')
+    .option('--listen <host:port>', 'address to listen on', process.env.CAPSTAN_LISTEN ?? '127.0.0.1:9700')
+    .action(async (opts: ServeOptions) => {
+      await serve(opts, true);
+    });
+}

@@ -1,0 +1,2 @@
+export { resolveClientConfig, type ClientOptions } from './client-config.js';
+export { parseListen } from './commands/server.js';
