@@ -8,7 +8,7 @@
  * Canonicalisation follows what the AWS SDKs actually sign (checked against
  * @smithy/signature-v4 and botocore), not just the prose of the documentation.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import crypto, { createHash, createHmac, timingSafeEqual, type BinaryLike } from 'node:crypto';
 
 export interface IncomingSignedRequest {
   method: string;
@@ -454,7 +454,7 @@ export function verifySignature(req: IncomingSignedRequest, parsed: ParsedAuthor
     ALGORITHM + '\n' +
     parsed.amzDate + '\n' +
     parsed.date + '/' + parsed.region + '/' + parsed.service + '/' + TERMINATOR + '\n' +
-    createHash('sha256').update(canonicalRequest).digest('hex');
+    sha256Hex(canonicalRequest);
   const key = signingKey(secretAccessKey, parsed.date, parsed.region, parsed.service);
   const expected = createHmac('sha256', key).update(stringToSign).digest();
   if (!sameSignature(expected, parsed.signature)) throw new SigV4Error('signature-mismatch', MISMATCH_MESSAGE);
@@ -476,13 +476,19 @@ function sameSignature(expected: Buffer, provided: string): boolean {
 function payloadHash(req: IncomingSignedRequest): string {
   const declared = soleHeader(req.headers, 'x-amz-content-sha256');
   if (declared === UNSIGNED_PAYLOAD) return declared;
-  const actual = req.body.length === 0 ? EMPTY_BODY_SHA256 : createHash('sha256').update(req.body).digest('hex');
+  const actual = req.body.length === 0 ? EMPTY_BODY_SHA256 : sha256Hex(req.body);
   if (declared === undefined) return actual;
   if (declared.toLowerCase() !== actual) {
     throw new SigV4Error('signature-mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.");
   }
   return declared;
 }
+
+/** One-shot crypto.hash (Node >= 20.12) skips the Hash object and is about twice as fast on small inputs. */
+const sha256Hex: (data: BinaryLike) => string =
+  typeof crypto.hash === 'function'
+    ? (data) => crypto.hash('sha256', data, 'hex')
+    : (data) => createHash('sha256').update(data).digest('hex');
 
 // --- Signing keys ---------------------------------------------------------------
 

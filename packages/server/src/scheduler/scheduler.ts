@@ -185,7 +185,9 @@ export class Scheduler {
     const message = err instanceof Error ? err.message : String(err);
     if (row.attempts >= row.max_attempts) {
       process.emitWarning(`job ${row.kind} ${row.id} failed for good after ${row.attempts} attempts: ${message}`);
-      await this.db.deleteFrom('scheduler_jobs').where('id', '=', row.id).execute();
+      // Only while this replica still holds the lease: if it expired and another replica took the
+      // job over, that replica's run decides the job's fate, not this stale one.
+      await this.db.deleteFrom('scheduler_jobs').where('id', '=', row.id).where('lease_owner', '=', this.owner).execute();
       return;
     }
     const backoff = Math.min(15 * 60_000, 1_000 * 2 ** row.attempts);

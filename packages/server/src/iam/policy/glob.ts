@@ -180,18 +180,35 @@ function dynamicMatcher(tokens: readonly Token[]): CompiledPattern['test'] {
     const trailingStar = parts.length !== tokens.length;
     return (subject, req) => matchSequence(parts, trailingStar, subject, req);
   }
+  const variables = tokens.filter((t): t is VarToken => t.kind === 'var');
   const cache = new Map<string, RegExp>();
   return (subject, req) => {
-    const source = regexSource(tokens, req);
-    if (source === undefined) return false;
-    let regex = cache.get(source);
+    const key = variableValuesKey(variables, req);
+    if (key === undefined) return false;
+    let regex = cache.get(key);
     if (regex === undefined) {
       if (cache.size >= DYNAMIC_CACHE_LIMIT) cache.clear();
-      regex = new RegExp(source);
-      cache.set(source, regex);
+      regex = new RegExp(regexSource(tokens, req) ?? '(?!)');
+      cache.set(key, regex);
     }
     return regex.test(subject);
   };
+}
+
+/**
+ * Identifies a substitution by its variable values, so a cached RegExp is found without
+ * rebuilding (and re-escaping) the source. One variable, the usual case, needs no joining.
+ */
+function variableValuesKey(variables: readonly VarToken[], req: EvaluationRequest): string | undefined {
+  const first = variables[0];
+  if (variables.length === 1 && first !== undefined) return resolveVar(first, req);
+  let key = '';
+  for (const variable of variables) {
+    const value = resolveVar(variable, req);
+    if (value === undefined) return undefined;
+    key += `${value.length}:${value}`;
+  }
+  return key;
 }
 
 /** Walks literal and substituted parts with startsWith, so the common case allocates nothing. */

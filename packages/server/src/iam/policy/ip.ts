@@ -99,15 +99,17 @@ export function cidrContains(block: CidrBlock, address: IpAddress): boolean {
   return true;
 }
 
-// Every IP condition in every statement of a request looks at the same aws:SourceIp, so
-// remembering the last parse saves re-parsing it per statement.
-let lastText: string | undefined;
-let lastParsed: IpAddress | undefined;
+// Every IP condition of a request looks at the same aws:SourceIp, and clients repeat, so
+// parses are remembered. Bounded so a scan from many addresses cannot grow it without limit.
+const PARSE_CACHE_LIMIT = 1024;
+const parsed = new Map<string, IpAddress | null>();
 
 export function parseIpCached(text: string): IpAddress | undefined {
-  if (text !== lastText) {
-    lastParsed = parseIp(text);
-    lastText = text;
+  let address = parsed.get(text);
+  if (address === undefined) {
+    if (parsed.size >= PARSE_CACHE_LIMIT) parsed.clear();
+    address = parseIp(text) ?? null;
+    parsed.set(text, address);
   }
-  return lastParsed;
+  return address ?? undefined;
 }
