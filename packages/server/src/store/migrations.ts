@@ -1,4 +1,4 @@
-import { Migrator, type Migration, type MigrationProvider, type Kysely } from 'kysely';
+import { Migrator, sql, type Migration, type MigrationProvider, type Kysely } from 'kysely';
 import type { Database } from './database.js';
 
 /**
@@ -24,7 +24,17 @@ export async function migrate(database: Database, steps: readonly MigrationStep[
       return out;
     },
   };
-  const migrator = new Migrator({ db: database.db, provider, migrationTableName: 'capstan_migrations', migrationLockTableName: 'capstan_migrations_lock' });
+  // Kysely looks for its bookkeeping tables across every schema it can see; pin them to ours so
+  // two Capstan installations in one PostgreSQL database (different schemas) never mix.
+  const schema =
+    database.engine === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(database.db)).rows[0]?.s : undefined;
+  const migrator = new Migrator({
+    db: database.db,
+    provider,
+    migrationTableName: 'capstan_migrations',
+    migrationLockTableName: 'capstan_migrations_lock',
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
