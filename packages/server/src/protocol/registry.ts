@@ -14,6 +14,8 @@ export interface ServiceDef {
   readonly protocol: Protocol;
   /** JSON 1.x services: `X-Amz-Target: <targetPrefix>.<Operation>`. */
   readonly targetPrefix?: string;
+  /** Other prefixes clients send for the same service (older models used long namespaced ones). */
+  readonly targetAliases?: readonly string[];
   readonly jsonVersion?: '1.0' | '1.1';
   /** Query services: XML namespace of responses. */
   readonly xmlNamespace?: string;
@@ -96,8 +98,10 @@ export class OperationRegistry {
       this.services.set(svc.key, svc);
       if (svc.protocol === 'json') {
         if (!svc.targetPrefix) throw new Error(`JSON service ${svc.key} needs a targetPrefix`);
-        this.targetPrefixes.set(svc.targetPrefix, svc);
-        this.add(this.byTarget, `${svc.targetPrefix}.${op.name}`, op);
+        for (const prefix of [svc.targetPrefix, ...(svc.targetAliases ?? [])]) {
+          this.targetPrefixes.set(prefix, svc);
+          this.add(this.byTarget, `${prefix}.${op.name}`, op);
+        }
       } else if (svc.protocol === 'query') {
         this.add(this.byQueryAction, `${svc.signingName}:${op.name}`, op);
       } else {
@@ -137,6 +141,6 @@ export class OperationRegistry {
   }
 
   all(): AnyOperation[] {
-    return [...this.byTarget.values(), ...this.byQueryAction.values(), ...this.rest];
+    return [...new Set(this.byTarget.values()), ...this.byQueryAction.values(), ...this.rest];
   }
 }

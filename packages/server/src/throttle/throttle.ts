@@ -45,7 +45,14 @@ export class Throttle {
     const next = new Map<string, Limit>();
     for (const r of rows) next.set(`${r.account_id}|${r.family}`, { rate: r.rate, burst: r.burst });
     this.overrides = next;
-    for (const [key, bucket] of this.buckets) bucket.limit = this.limitFor(key);
+    // A changed limit starts a full bucket, so raising a limit helps at once.
+    for (const [key, bucket] of this.buckets) {
+      const limit = this.limitFor(key);
+      if (limit.rate !== bucket.limit.rate || limit.burst !== bucket.limit.burst) {
+        bucket.limit = limit;
+        bucket.tokens = limit.burst;
+      }
+    }
   }
 
   async setLimit(accountId: string, family: string, limit: Limit): Promise<void> {

@@ -196,9 +196,10 @@ function validateAction(value: string, element: string, where: string): void {
 
 function validateResource(value: string, element: string, where: string): void {
   if (value === '*') return;
-  // A trailing wildcard may stand for the remaining ARN fields ("arn:aws:ssm:*").
+  // A `*` ending an ARN field may stand for several fields ("arn:aws:ssm:*"), so with a
+  // wildcard present fewer than six fields can still be a valid pattern.
   const fields = value.split(':').length;
-  if (value.startsWith('arn:') && (fields >= 6 || value.endsWith('*'))) return;
+  if (value.startsWith('arn:') && (fields >= 6 || value.includes('*'))) return;
   fail(`${where}: ${element} ${JSON.stringify(value)} must be in ARN format or "*"`);
 }
 

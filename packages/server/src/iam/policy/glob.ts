@@ -6,7 +6,8 @@
  *  - resource (Resource/NotResource): wildcards stay inside one colon-separated ARN
  *    field, except that a `*` ending a field may run on past colons, and anything goes
  *    in the final resource field (AWS's documented rule);
- *  - arn (ArnLike and friends): each of the six ARN fields is compared separately.
+ *  - arn (ArnLike and friends): each of the six ARN fields is compared separately (a
+ *    pattern with fewer fields lets its last one cover the rest, so `*` matches any ARN).
  *
  * Most patterns are exact strings, `*`, or a prefix followed by `*`; those are matched with
  * `===` / `startsWith`, and only the rest become a RegExp, built here and never per call.
@@ -97,17 +98,27 @@ function tokenize(text: string, wildcards: boolean, options: CompileOptions): To
 /** Decides, per wildcard, whether it may match a colon, by counting the ARN fields before it. */
 function applyFlavor(tokens: Token[], flavor: Flavor): Token[] {
   if (flavor === 'plain') return tokens;
-  let colons = 0;
+  // A pattern with fewer than six fields ("*", "arn:aws:ssm:*") lets its last field absorb the rest.
+  const lastField = Math.min(countColons(tokens, tokens.length), ARN_HEADER_FIELDS);
   return tokens.map((token, i) => {
-    if (token.kind === 'lit') {
-      for (let j = 0; j < token.text.length; j++) if (token.text.charCodeAt(j) === 58) colons++;
-      return token;
-    }
-    if (token.kind === 'var') return token;
-    return { kind: token.kind, crossColon: colons >= ARN_HEADER_FIELDS || endsField(tokens, i, token, flavor) };
+    if (token.kind === 'lit' || token.kind === 'var') return token;
+    const field = Math.min(countColons(tokens, i), ARN_HEADER_FIELDS);
+    const crossColon = field === lastField || endsField(tokens, i, token, flavor);
+    return { kind: token.kind, crossColon };
   });
 }
 
+function countColons(tokens: readonly Token[], before: number): number {
+  let colons = 0;
+  for (let i = 0; i < before; i++) {
+    const token = tokens[i];
+    if (token?.kind !== 'lit') continue;
+    for (let j = 0; j < token.text.length; j++) if (token.text.charCodeAt(j) === 58) colons++;
+  }
+  return colons;
+}
+
+/** AWS's Resource rule: a `*` that ends an ARN field may run on past the colon. */
 function endsField(tokens: readonly Token[], i: number, token: Token, flavor: Flavor): boolean {
   if (flavor !== 'resource' || token.kind !== 'star') return false;
   const next = tokens[i + 1];

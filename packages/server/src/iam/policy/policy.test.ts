@@ -83,6 +83,7 @@ const CASES: Case[] = [
   { name: '* as a whole ARN field matches any region', policies: allowResources(`arn:aws:ssm:*:${ACCOUNT}:parameter/*`), request: { resource: paramArn('x', 'eu-west-1') }, expect: 'Allow' },
   { name: 'account field must still match around a wildcard', policies: allowResources('arn:aws:ssm:*:999999999999:parameter/*'), expect: 'ImplicitDeny' },
   { name: 'a * ending an ARN field may span the remaining fields', policies: allowResources('arn:aws:ssm:*'), expect: 'Allow' },
+  { name: 'a * ending a middle ARN field may span the next fields', policies: allowResources('arn:aws:ssm:*:parameter/app/db'), expect: 'Allow' },
   { name: 'a * ending an ARN field keeps the fields before it', policies: allowResources('arn:aws:ssm:*'), request: { resource: `arn:aws:kms:us-east-1:${ACCOUNT}:key/1` }, expect: 'ImplicitDeny' },
   {
     name: 'a * inside an ARN field does not span colons',
@@ -233,6 +234,13 @@ const CASES: Case[] = [
   // ----- ARN operators
   { name: 'ArnLike matches aws:PrincipalArn with a wildcard', policies: when({ ArnLike: { 'aws:PrincipalArn': `arn:aws:iam::${ACCOUNT}:user/*` } }), expect: 'Allow' },
   { name: 'ArnLike compares each ARN field separately', policies: when({ ArnLike: { 'aws:PrincipalArn': 'arn:aws:iam::*:user/alice' } }), expect: 'Allow' },
+  { name: 'ArnLike * matches any ARN', policies: when({ ArnLike: { 'aws:PrincipalArn': '*' } }), expect: 'Allow' },
+  {
+    name: 'ArnLike wildcards inside a field do not span colons',
+    policies: when({ ArnLike: { 'aws:SourceArn': `arn:aws:ssm:us*:${ACCOUNT}:document/*` } }),
+    request: ctx({ 'aws:SourceArn': `arn:aws:ssm:us-east-1:999999999999:x:${ACCOUNT}:document/a` }),
+    expect: 'ImplicitDeny',
+  },
   { name: 'ArnLike does not match another account', policies: when({ ArnLike: { 'aws:PrincipalArn': 'arn:aws:iam::999999999999:user/*' } }), expect: 'ImplicitDeny' },
   { name: 'ArnEquals matches the exact ARN', policies: when({ ArnEquals: { 'aws:PrincipalArn': ALICE.arn } }), expect: 'Allow' },
   { name: 'ArnNotEquals does not match the same ARN', policies: when({ ArnNotEquals: { 'aws:PrincipalArn': ALICE.arn } }), expect: 'ImplicitDeny' },
