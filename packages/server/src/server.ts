@@ -61,6 +61,8 @@ export interface RunningServer {
 
 export const CORE_MIGRATIONS: MigrationStep[] = [...iamMigrations, ...auditMigrations, ...throttleMigrations, ...schedulerMigrations];
 export const CORE_OPERATIONS: AnyOperation[] = [...stsOperations, ...iamOperations, ...auditOperations];
+/** Every operation the server answers; capabilities add theirs here. */
+export const ALL_OPERATIONS: AnyOperation[] = [...CORE_OPERATIONS];
 
 export function prepareDataDir(dataDir: string): void {
   if (!existsSync(dataDir)) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -80,7 +82,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throw e;
   }
 
-  const registry = new OperationRegistry().register(...CORE_OPERATIONS, ...(options.operations ?? []));
+  const registry = new OperationRegistry().register(...ALL_OPERATIONS, ...(options.operations ?? []));
   let credentials: CredentialResolver | undefined;
   const iam = new IamService(database, clock, rootKey, () => credentials?.invalidate());
   credentials = new CredentialResolver(iam, clock, rootKey, options.credentialTtlMs);

@@ -47,6 +47,9 @@ interface CacheEntry {
   loadedAt: number;
 }
 
+/** Stored documents were checked against their own quota when written. */
+const STORED = { maxSize: Number.MAX_SAFE_INTEGER };
+
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
 /**
@@ -113,7 +116,7 @@ export class CredentialResolver {
       name: user.name,
       accessKeyId: key.access_key_id,
       tags: JSON.parse(user.tags) as Tags,
-      policies: docs.map((d) => parsePolicyDocument(d)),
+      policies: docs.map((d) => parsePolicyDocument(d, STORED)),
     };
   }
 
@@ -130,8 +133,8 @@ export class CredentialResolver {
       sessionName: key.session_name,
       accessKeyId: key.access_key_id,
       tags: JSON.parse(role.tags) as Tags,
-      policies: docs.map((d) => parsePolicyDocument(d)),
-      ...(key.session_policy ? { sessionPolicy: parsePolicyDocument(key.session_policy) } : {}),
+      policies: docs.map((d) => parsePolicyDocument(d, STORED)),
+      ...(key.session_policy ? { sessionPolicy: parsePolicyDocument(key.session_policy, STORED) } : {}),
     };
   }
 

@@ -4,6 +4,9 @@ import {
   AttachUserPolicyCommand, CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, DeleteAccessKeyCommand, DeleteUserCommand,
   DeleteUserPolicyCommand, DetachUserPolicyCommand, GetRoleCommand, GetUserCommand, IAMClient, ListAccessKeysCommand, ListUsersCommand,
   PutRolePolicyCommand, PutUserPolicyCommand, TagUserCommand, UpdateAccessKeyCommand, CreatePolicyCommand, DeletePolicyCommand, GetPolicyVersionCommand,
+  AttachRolePolicyCommand, DeleteRoleCommand, DeleteRolePolicyCommand, DetachRolePolicyCommand, GetPolicyCommand, GetRolePolicyCommand,
+  GetUserPolicyCommand, ListAttachedRolePoliciesCommand, ListAttachedUserPoliciesCommand, ListPoliciesCommand, ListRolePoliciesCommand,
+  ListRolesCommand, ListUserPoliciesCommand, ListUserTagsCommand, UntagUserCommand, UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { GetServiceSettingCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -181,6 +184,58 @@ describe(`IAM on ${engine}`, { skip: engine === 'postgres' ? skip ?? false : fal
       await iam.send(new AttachUserPolicyCommand({ UserName: u.name, PolicyArn: arn }));
       assert.equal(await probe(u.creds), 'allowed');
       await assert.rejects(iam.send(new DeletePolicyCommand({ PolicyArn: arn })), { name: 'DeleteConflictException' });
+    });
+
+    test('user policies and tags read back as written', async () => {
+      const u = await newUser();
+      const doc = policy({ Effect: 'Allow', Action: 'ssm:Describe*', Resource: '*' });
+      await iam.send(new PutUserPolicyCommand({ UserName: u.name, PolicyName: 'describe', PolicyDocument: doc }));
+      const got = await iam.send(new GetUserPolicyCommand({ UserName: u.name, PolicyName: 'describe' }));
+      assert.equal(decodeURIComponent(got.PolicyDocument!), doc);
+      assert.deepEqual((await iam.send(new ListUserPoliciesCommand({ UserName: u.name }))).PolicyNames, ['describe']);
+      await iam.send(new AttachUserPolicyCommand({ UserName: u.name, PolicyArn: 'arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess' }));
+      const attached = await iam.send(new ListAttachedUserPoliciesCommand({ UserName: u.name }));
+      assert.deepEqual(attached.AttachedPolicies, [{ PolicyName: 'AmazonSSMReadOnlyAccess', PolicyArn: 'arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess' }]);
+      await iam.send(new TagUserCommand({ UserName: u.name, Tags: [{ Key: 'team', Value: 'ops' }, { Key: 'tier', Value: '1' }] }));
+      await iam.send(new UntagUserCommand({ UserName: u.name, TagKeys: ['tier'] }));
+      assert.deepEqual((await iam.send(new ListUserTagsCommand({ UserName: u.name }))).Tags, [{ Key: 'team', Value: 'ops' }]);
+      await assert.rejects(iam.send(new GetUserPolicyCommand({ UserName: u.name, PolicyName: 'nope' })), { name: 'NoSuchEntityException' });
+    });
+
+    test('roles read back as written and come apart in order', async () => {
+      const trustDoc = policy({ Effect: 'Allow', Principal: { AWS: t.accountId }, Action: 'sts:AssumeRole' });
+      await iam.send(new CreateRoleCommand({ RoleName: 'lifecycle', AssumeRolePolicyDocument: trustDoc, Description: 'for the lifecycle test' }));
+      const listed = (await iam.send(new ListRolesCommand({}))).Roles!.find((r) => r.RoleName === 'lifecycle')!;
+      assert.equal(decodeURIComponent(listed.AssumeRolePolicyDocument!), trustDoc);
+      assert.equal(listed.Description, 'for the lifecycle test');
+      const newTrust = policy({ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${t.accountId}:root` }, Action: 'sts:AssumeRole' });
+      await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: 'lifecycle', PolicyDocument: newTrust }));
+      assert.equal(decodeURIComponent((await iam.send(new GetRoleCommand({ RoleName: 'lifecycle' }))).Role!.AssumeRolePolicyDocument!), newTrust);
+      const inline = policy({ Effect: 'Allow', Action: 'ssm:List*', Resource: '*' });
+      await iam.send(new PutRolePolicyCommand({ RoleName: 'lifecycle', PolicyName: 'inline', PolicyDocument: inline }));
+      assert.equal(decodeURIComponent((await iam.send(new GetRolePolicyCommand({ RoleName: 'lifecycle', PolicyName: 'inline' }))).PolicyDocument!), inline);
+      assert.deepEqual((await iam.send(new ListRolePoliciesCommand({ RoleName: 'lifecycle' }))).PolicyNames, ['inline']);
+      await iam.send(new AttachRolePolicyCommand({ RoleName: 'lifecycle', PolicyArn: 'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore' }));
+      assert.equal((await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: 'lifecycle' }))).AttachedPolicies?.[0]?.PolicyName, 'AmazonSSMManagedInstanceCore');
+      await assert.rejects(iam.send(new DeleteRoleCommand({ RoleName: 'lifecycle' })), { name: 'DeleteConflictException' });
+      await iam.send(new DeleteRolePolicyCommand({ RoleName: 'lifecycle', PolicyName: 'inline' }));
+      await assert.rejects(iam.send(new DeleteRoleCommand({ RoleName: 'lifecycle' })), { name: 'DeleteConflictException' });
+      await iam.send(new DetachRolePolicyCommand({ RoleName: 'lifecycle', PolicyArn: 'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore' }));
+      await iam.send(new DeleteRoleCommand({ RoleName: 'lifecycle' }));
+      await assert.rejects(iam.send(new GetRoleCommand({ RoleName: 'lifecycle' })), { name: 'NoSuchEntityException' });
+      await assert.rejects(iam.send(new CreateRoleCommand({ RoleName: 'no-principal', AssumeRolePolicyDocument: policy({ Effect: 'Allow', Action: 'sts:AssumeRole' }) })), { name: 'MalformedPolicyDocumentException' });
+    });
+
+    test('AWS managed policies are listed and readable by ARN', async () => {
+      const ro = await iam.send(new GetPolicyCommand({ PolicyArn: 'arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess' }));
+      assert.equal(ro.Policy?.PolicyName, 'AmazonSSMReadOnlyAccess');
+      const aws = (await iam.send(new ListPoliciesCommand({ Scope: 'AWS', MaxItems: 1000 }))).Policies!.map((p) => p.PolicyName);
+      for (const name of ['AdministratorAccess', 'AmazonSSMFullAccess', 'AmazonSSMReadOnlyAccess', 'AmazonSSMManagedInstanceCore']) assert.ok(aws.includes(name), name);
+      const doc = JSON.parse(decodeURIComponent((await iam.send(new GetPolicyVersionCommand({ PolicyArn: 'arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess', VersionId: 'v1' }))).PolicyVersion!.Document!));
+      assert.ok(JSON.stringify(doc).includes('ssm:Get*'));
+      const local = (await iam.send(new ListPoliciesCommand({ Scope: 'Local' }))).Policies!;
+      assert.ok(local.every((p) => p.Arn!.startsWith(`arn:aws:iam::${t.accountId}:policy/`)));
+      await assert.rejects(iam.send(new GetPolicyCommand({ PolicyArn: 'arn:aws:iam::aws:policy/NoSuchPolicy' })), { name: 'NoSuchEntityException' });
     });
 
     test('attaching a policy that does not exist is NoSuchEntity', async () => {

@@ -238,7 +238,7 @@ export class IamService {
   // ---- policies -------------------------------------------------------------------------
 
   async createPolicy(account: string, input: { name: string; path?: string; document: string; description?: string }): Promise<ManagedPolicyRow> {
-    checkIdentityPolicy(input.document);
+    checkIdentityPolicy(input.document, 'managed');
     const path = input.path ?? '/';
     const now = this.clock.now();
     const row: ManagedPolicyRow = {
@@ -287,7 +287,7 @@ export class IamService {
   }
 
   async putInlinePolicy(account: string, kind: OwnerKind, owner: string, policyName: string, document: string): Promise<void> {
-    checkIdentityPolicy(document);
+    checkIdentityPolicy(document, kind);
     await this.write(async (trx) => {
       await this.requireOwner(trx, account, kind, owner);
       await iamStore.putInline(trx, { account_id: account, owner_kind: kind, owner_name: owner, policy_name: policyName, document });
@@ -370,11 +370,15 @@ export class IamService {
   rootArn = accountRootArn;
 }
 
-function checkIdentityPolicy(document: string): void {
+/** IAM's size quotas, in characters without white space. */
+const POLICY_SIZE = { managed: 6_144, user: 2_048, role: 10_240 } as const;
+
+function checkIdentityPolicy(document: string, kind: keyof typeof POLICY_SIZE): void {
   try {
-    parsePolicyDocument(document);
+    parsePolicyDocument(document, { maxSize: POLICY_SIZE[kind] });
   } catch (e) {
-    if (e instanceof MalformedPolicyDocumentError) throw malformedPolicyDocument(e.message);
+    // Oversized documents keep IAM's LimitExceeded code; the rest are malformed.
+    if (e instanceof MalformedPolicyDocumentError && e.code === 'MalformedPolicyDocument') throw malformedPolicyDocument(e.message);
     throw e;
   }
 }

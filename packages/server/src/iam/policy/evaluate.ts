@@ -37,7 +37,7 @@ export type Decision = 'Allow' | 'ExplicitDeny' | 'ImplicitDeny';
 
 export interface EvaluationResult {
   decision: Decision;
-  /** Sid or index of the statement that decided, for the audit trail */
+  /** Sid or index of the statement that decided, for the audit trail (0-based index into Statement when it has no Sid) */
   statement?: string;
   /** Index into the `policies` argument of the policy holding that statement. */
   policyIndex?: number;
