@@ -110,7 +110,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       clearInterval(reload);
       await app.close();
       await scheduler.stop();
-      await core.audit.flush();
+      await core.audit.close();
       await database.close();
     },
   };

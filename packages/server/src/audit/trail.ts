@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/database.js';
+import { SqliteAuditWriter } from './sqlite-writer.js';
 import type { AuditEventRow, AuditResourceRow, AuditTables } from './tables.js';
 
 export interface AuditRecord {
@@ -32,9 +33,17 @@ export class AuditTrail {
   private buffer: AuditRecord[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  private readonly sqliteWriter: SqliteAuditWriter | undefined;
 
   constructor(database: Database) {
     this.db = database.db.withTables<AuditTables>();
+    this.sqliteWriter = database.sqlitePath ? new SqliteAuditWriter(database.sqlitePath) : undefined;
+  }
+
+  /** Writes what is buffered and stops the writer. */
+  async close(): Promise<void> {
+    await this.flush();
+    await this.sqliteWriter?.close();
   }
 
   record(rec: AuditRecord): void {
@@ -61,6 +70,8 @@ export class AuditTrail {
   }
 
   private async write(batch: AuditRecord[]): Promise<void> {
+    // Should the writer thread ever die, the trail goes on from this thread rather than drop records.
+    if (this.sqliteWriter?.alive) return this.sqliteWriter.write(batch);
     await this.db.transaction().execute(async (trx) => {
       for (let i = 0; i < batch.length; i += BATCH) {
         const slice = batch.slice(i, i + BATCH);

@@ -13,6 +13,8 @@ export interface Database {
   readonly engine: Engine;
   // eslint-disable-next-line @typescript-eslint/no-empty-object-type
   readonly db: Kysely<{}>;
+  /** The file of an SQLite store, for work that opens its own connection (the audit writer). */
+  readonly sqlitePath?: string;
   close(): Promise<void>;
 }
 
@@ -44,7 +46,7 @@ function openSqlite(path: string): Database {
   native.pragma('foreign_keys = ON');
   native.pragma('busy_timeout = 5000');
   const db = new Kysely<{}>({ dialect: new SqliteDialect({ database: native }) });
-  return { engine: 'sqlite', db, close: () => db.destroy() };
+  return { engine: 'sqlite', db, ...(path !== ':memory:' ? { sqlitePath: path } : {}), close: () => db.destroy() };
 }
 
 async function openPostgres(url: string, max: number): Promise<Database> {

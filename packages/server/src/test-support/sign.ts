@@ -44,23 +44,26 @@ export interface RawResponse {
   json(): Record<string, unknown>;
 }
 
-/** Sends a hand-signed request, for the cases the SDKs would refuse to produce. */
-export async function rawCall(call: RawCall): Promise<RawResponse> {
+/** The headers of a SigV4-signed request, `host` included. */
+export async function signedHeaders(call: RawCall): Promise<Record<string, string>> {
   const url = new URL(call.endpoint);
   const body = call.body ?? '';
   const path = call.path ?? '/';
   const headers: Record<string, string> = { host: url.host, ...call.headers };
-  if (call.credentials) {
-    const signer = new SignatureV4({ service: call.service, region: call.region ?? 'us-east-1', credentials: call.credentials, sha256: NodeSha256 });
-    const [p, q] = path.split('?');
-    const query = q ? Object.fromEntries(new URLSearchParams(q)) : {};
-    const signed = await signer.sign(
-      { method: call.method ?? 'POST', protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path: p!, query, headers, body },
-      call.signingDate ? { signingDate: call.signingDate } : {},
-    );
-    Object.assign(headers, signed.headers);
-  }
-  const req = { headers, body, path };
+  if (!call.credentials) return headers;
+  const signer = new SignatureV4({ service: call.service, region: call.region ?? 'us-east-1', credentials: call.credentials, sha256: NodeSha256 });
+  const [p, q] = path.split('?');
+  const query = q ? Object.fromEntries(new URLSearchParams(q)) : {};
+  const signed = await signer.sign(
+    { method: call.method ?? 'POST', protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path: p!, query, headers, body },
+    call.signingDate ? { signingDate: call.signingDate } : {},
+  );
+  return { ...headers, ...(signed.headers as Record<string, string>) };
+}
+
+/** Sends a hand-signed request, for the cases the SDKs would refuse to produce. */
+export async function rawCall(call: RawCall): Promise<RawResponse> {
+  const req = { headers: await signedHeaders(call), body: call.body ?? '', path: call.path ?? '/' };
   call.tamper?.(req);
   const { host: _host, ...sendHeaders } = req.headers;
   const method = call.method ?? 'POST';

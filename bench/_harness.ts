@@ -1,0 +1,91 @@
+// Shared pieces of the benchmarks: a real server process, wrk as the load process, parsing.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const ADMIN = { accessKeyId: 'AKIABENCHADMIN000001', secretAccessKey: 'bench-secret-0123456789abcdefghijklmnopq' };
+const root = new URL('..', import.meta.url).pathname;
+
+export interface Process {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** `capstan server` on a fresh SQLite data directory, as an operator would run it. */
+export async function startCapstan(): Promise<Process> {
+  const dir = mkdtempSync(join(tmpdir(), 'capstan-bench-'));
+  const proc = spawn(process.execPath, ['--conditions=capstan-src', '--import', 'tsx', join(root, 'packages/cli/src/main.ts'), 'server', '--data-dir', join(dir, 'data'), '--listen', '127.0.0.1:0'], {
+    env: { ...process.env, CAPSTAN_ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId, CAPSTAN_ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey, CAPSTAN_ADMIN_ACCOUNT_ID: '123456789012' },
+  });
+  const url = await waitFor(proc, /serving at (http:\/\/[\d.:]+)/);
+  return { url, stop: () => kill(proc).then(() => rmSync(dir, { recursive: true, force: true })) };
+}
+
+/** A bare node:http server answering a fixed body: the ceiling a Node server reaches here. */
+export async function startBareNode(body: string): Promise<Process> {
+  const code = `const http=require('node:http');const b=${JSON.stringify(body)};const s=http.createServer((q,r)=>{q.resume();q.on('end',()=>{r.writeHead(200,{'content-type':'text/xml','content-length':Buffer.byteLength(b)});r.end(b)})});s.listen(0,'127.0.0.1',()=>console.log('serving at http://127.0.0.1:'+s.address().port))`;
+  const proc = spawn(process.execPath, ['-e', code]);
+  const url = await waitFor(proc, /serving at (http:\/\/[\d.:]+)/);
+  return { url, stop: () => kill(proc) };
+}
+
+function waitFor(proc: ChildProcess, re: RegExp): Promise<string> {
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no start within 30 s:\n${out}`)), 30_000);
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = re.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    proc.on('exit', (c) => reject(new Error(`exited with ${c}:\n${out}`)));
+  });
+}
+
+function kill(proc: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (proc.exitCode !== null) return resolve();
+    proc.once('exit', () => resolve());
+    proc.kill('SIGTERM');
+  });
+}
+
+export interface LoadResult {
+  requestsPerSecond: number;
+  p50ms: number;
+  p99ms: number;
+  non2xx: number;
+}
+
+/** Replays one request with wrk from its own process (`apt-get install wrk`). */
+export function wrk(url: string, request: { method: string; path: string; headers: Record<string, string>; body: string }, opts: { connections: number; seconds: number; threads: number }): LoadResult {
+  if (spawnSync('wrk', ['--version']).error) throw new Error('wrk is not installed: apt-get install wrk');
+  const dir = mkdtempSync(join(tmpdir(), 'capstan-wrk-'));
+  const script = join(dir, 'request.lua');
+  const headers = Object.entries(request.headers)
+    .filter(([k]) => k !== 'host')
+    .map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`)
+    .join('\n');
+  writeFileSync(script, `wrk.method = ${JSON.stringify(request.method)}\nwrk.body = ${JSON.stringify(request.body)}\n${headers}\n`);
+  const r = spawnSync('wrk', ['-t', String(opts.threads), '-c', String(opts.connections), '-d', `${opts.seconds}s`, '--latency', '-s', script, url + request.path], { encoding: 'utf8' });
+  rmSync(dir, { recursive: true, force: true });
+  if (r.status !== 0) throw new Error(`wrk failed: ${r.stderr}`);
+  return parseWrk(r.stdout);
+}
+
+function parseWrk(out: string): LoadResult {
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const ms = (label: string) => {
+    const m = new RegExp(`\\s${label}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
+    if (!m) return NaN;
+    const v = Number(m[1]);
+    return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
+  };
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  return { requestsPerSecond: rps, p50ms: ms('50'), p99ms: ms('99'), non2xx };
+}
