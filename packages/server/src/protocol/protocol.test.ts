@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GetServiceSettingCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { probeOperation } from '../test-support/probe-operation.js';
 import { startTestServer, type TestServer } from '../test-support/server.js';
 import { jsonHeaders, rawCall } from '../test-support/sign.js';
@@ -114,6 +115,15 @@ describe('SigV4 authentication', () => {
       assert.equal(err.$metadata.httpStatusCode, 403);
       return true;
     });
+  });
+
+  test('CloudTrail refuses a wrong secret and an unknown key the same way', async () => {
+    const wrong = new CloudTrailClient(t.clientConfig({ credentials: { accessKeyId: t.credentials.accessKeyId, secretAccessKey: 'x'.repeat(40) } }));
+    await assert.rejects(wrong.send(new LookupEventsCommand({})), { name: 'InvalidSignatureException' });
+    const unknown = new CloudTrailClient(t.clientConfig({ credentials: { accessKeyId: 'AKIANOSUCHKEY0000000', secretAccessKey: 'x'.repeat(40) } }));
+    await assert.rejects(unknown.send(new LookupEventsCommand({})), { name: 'UnrecognizedClientException' });
+    const ok = await new CloudTrailClient(t.clientConfig()).send(new LookupEventsCommand({ MaxResults: 1 }));
+    assert.ok(Array.isArray(ok.Events));
   });
 
   test('an unknown access key is UnrecognizedClientException (SSM) and InvalidClientTokenId (STS)', async () => {
