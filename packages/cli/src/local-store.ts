@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { CORE_MIGRATIONS, IamService, loadRootKey, migrate, openDatabase, prepareDataDir, systemClock, Throttle, type Database } from '@capstan/server';
+import { ALL_MIGRATIONS, IamService, loadRootKey, migrate, openDatabase, prepareDataDir, systemClock, Throttle, type Database } from '@capstan/server';
 
 export interface StoreOptions {
   dataDir: string;
@@ -17,7 +17,7 @@ export async function withLocalStore<T>(opts: StoreOptions, fn: (s: { database: 
   const rootKey = loadRootKey(env.CAPSTAN_ROOT_KEY ? { value: env.CAPSTAN_ROOT_KEY } : { file: env.CAPSTAN_ROOT_KEY_FILE ?? join(dir, 'root.key') });
   const database = await openDatabase(opts.database ? { url: opts.database } : { sqlitePath: join(dir, 'capstan.db') });
   try {
-    await migrate(database, CORE_MIGRATIONS);
+    await migrate(database, ALL_MIGRATIONS);
     return await fn({ database, iam: new IamService(database, systemClock, rootKey), throttle: new Throttle(database, systemClock) });
   } finally {
     await database.close();

@@ -1,4 +1,4 @@
-export { startServer, prepareDataDir, writeCredentialsFile, CORE_MIGRATIONS, CORE_OPERATIONS, ALL_OPERATIONS, type ServerOptions, type RunningServer, type AdminPreset } from './server.js';
+export { startServer, prepareDataDir, writeCredentialsFile, CORE_MIGRATIONS, CORE_OPERATIONS, ALL_OPERATIONS, ALL_MIGRATIONS, CAPABILITIES, type ServerOptions, type RunningServer, type AdminPreset } from './server.js';
 export { ManualClock, systemClock, type Clock } from './scheduler/clock.js';
 export { Scheduler, type Job, type JobSpec } from './scheduler/scheduler.js';
 export { openDatabase, type Database } from './store/database.js';

@@ -12,6 +12,7 @@ import { iamOperations } from './iam/operations.js';
 import { IamService, type AccountBootstrap } from './iam/service.js';
 import { stsOperations } from './iam/sts-operations.js';
 import { iamMigrations } from './iam/tables.js';
+import type { Capability } from './protocol/capability.js';
 import type { Core } from './protocol/context.js';
 import { OperationRegistry, type AnyOperation } from './protocol/registry.js';
 import { systemClock, type Clock } from './scheduler/clock.js';
@@ -61,8 +62,11 @@ export interface RunningServer {
 
 export const CORE_MIGRATIONS: MigrationStep[] = [...iamMigrations, ...auditMigrations, ...throttleMigrations, ...schedulerMigrations];
 export const CORE_OPERATIONS: AnyOperation[] = [...stsOperations, ...iamOperations, ...auditOperations];
-/** Every operation the server answers; capabilities add theirs here. */
-export const ALL_OPERATIONS: AnyOperation[] = [...CORE_OPERATIONS];
+/** The capabilities, in start order: one may use those before it. */
+export const CAPABILITIES: readonly Capability[] = [];
+/** Every operation the server answers. */
+export const ALL_OPERATIONS: AnyOperation[] = [...CORE_OPERATIONS, ...CAPABILITIES.flatMap((c) => c.operations)];
+export const ALL_MIGRATIONS: MigrationStep[] = [...CORE_MIGRATIONS, ...CAPABILITIES.flatMap((c) => c.migrations)];
 
 export function prepareDataDir(dataDir: string): void {
   if (!existsSync(dataDir)) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -76,7 +80,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const rootKey = loadRootKey(options.rootKey ?? { file: join(options.dataDir, 'root.key') });
   const database = await openDatabase(options.databaseUrl ? { url: options.databaseUrl } : { sqlitePath: join(options.dataDir, 'capstan.db') });
   try {
-    await migrate(database, [...CORE_MIGRATIONS, ...(options.migrations ?? [])]);
+    await migrate(database, [...ALL_MIGRATIONS, ...(options.migrations ?? [])]);
   } catch (e) {
     await database.close();
     throw e;
@@ -91,6 +95,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const scheduler = new Scheduler(database, clock, options.schedulerPollMs !== undefined ? { pollMs: options.schedulerPollMs } : {});
   const core: Core = { database, clock, rootKey, iam, credentials, resourceTags: new ResourceTagRegistry(), audit: new AuditTrail(database), throttle, scheduler, registry };
 
+  for (const capability of CAPABILITIES) await capability.start?.(core);
   const bootstrap = await bootstrapAdmin(core, options, log);
   const app = buildApp(core, { trustProxy: options.trustProxy ?? false });
   const address = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });

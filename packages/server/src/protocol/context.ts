@@ -34,4 +34,11 @@ export interface CallContext {
   /** Milliseconds since the epoch when the call arrived, from the core clock. */
   readonly now: number;
   readonly core: Core;
+  /**
+   * Checks a further permission inside a call (e.g. `kms:Decrypt` on the key of a SecureString),
+   * with the same principal and conditions as the call itself; throws AccessDeniedException.
+   */
+  authorize(action: string, resources: readonly string[]): Promise<void>;
+  /** The same check, answered rather than thrown: for listings that show only what may be read. */
+  isAllowed(action: string, resource: string): Promise<boolean>;
 }

@@ -50,7 +50,26 @@ export async function runCall(core: Core, wire: WireCall): Promise<CallOutcome> 
     params = raw;
     const sensitive = op.sensitive ? new Set(op.sensitive) : undefined;
     const input = parseInput(op.input, raw, sensitive);
-    const call: CallContext = { requestId, accountId: principal.accountId, region, principal, sourceIp: wire.sourceIp, userAgent: wire.userAgent, now, core };
+    const who = principal;
+    const call: CallContext = {
+      requestId,
+      accountId: principal.accountId,
+      region,
+      principal,
+      sourceIp: wire.sourceIp,
+      userAgent: wire.userAgent,
+      now,
+      core,
+      authorize: (action, res) => authorize({ principal: who, action, resources: res, context: conditionContext(wire, call, undefined), tags: core.resourceTags }),
+      isAllowed: (action, resource) =>
+        authorize({ principal: who, action, resources: [resource], context: conditionContext(wire, call, undefined), tags: core.resourceTags }).then(
+          () => true,
+          (e: unknown) => {
+            if (isAwsError(e) && e.code === 'AccessDeniedException') return false;
+            throw e;
+          },
+        ),
+    };
     resources = op.resources ? await op.resources(input, call) : ['*'];
     if (op.authorization !== 'none') {
       await authorize({

@@ -1,0 +1,31 @@
+import type { MigrationStep } from '../store/migrations.js';
+import type { Core } from './context.js';
+import type { AnyOperation } from './registry.js';
+
+/**
+ * A capability (parameters, kms, documents, …) as the server assembles it: its tables, its AWS
+ * operations, and what it sets up at start (its service, scheduler handlers, tag lookups).
+ */
+export interface Capability {
+  readonly name: string;
+  readonly migrations: readonly MigrationStep[];
+  readonly operations: readonly AnyOperation[];
+  start?(core: Core): void | Promise<void>;
+}
+
+/**
+ * Holds one service per server for a capability. Another capability reaches it only through
+ * the owner's index.ts, which exposes `get(core)`.
+ */
+export class ServiceSlot<T> {
+  private readonly byCore = new WeakMap<Core, T>();
+  constructor(private readonly name: string) {}
+  set(core: Core, service: T): void {
+    this.byCore.set(core, service);
+  }
+  get(core: Core): T {
+    const s = this.byCore.get(core);
+    if (!s) throw new Error(`the ${this.name} capability was not started on this server`);
+    return s;
+  }
+}
