@@ -5,6 +5,8 @@ import { auditOperations } from './audit/operations.js';
 import { auditMigrations } from './audit/tables.js';
 import { AuditTrail } from './audit/trail.js';
 import { loadRootKey, type RootKeySource } from './crypto/root-key.js';
+import { EventLog } from './events/log.js';
+import { eventMigrations } from './events/tables.js';
 import { buildApp } from './http/app.js';
 import { ResourceTagRegistry } from './iam/authorize.js';
 import { CredentialResolver } from './iam/credentials.js';
@@ -12,6 +14,10 @@ import { iamOperations } from './iam/operations.js';
 import { IamService, type AccountBootstrap } from './iam/service.js';
 import { stsOperations } from './iam/sts-operations.js';
 import { iamMigrations } from './iam/tables.js';
+import { kmsCapability } from './kms/index.js';
+import { parametersCapability } from './parameters/index.js';
+import { settingsCapability } from './settings/index.js';
+import { taggingCapability } from './tagging/index.js';
 import type { Capability } from './protocol/capability.js';
 import type { Core } from './protocol/context.js';
 import { OperationRegistry, type AnyOperation } from './protocol/registry.js';
@@ -40,7 +46,7 @@ export interface ServerOptions {
   rootKey?: RootKeySource;
   /** Preset admin identity for a fresh data directory (CAPSTAN_ADMIN_* variables). */
   admin?: AdminPreset;
-  /** Operations beyond the built-in ones. */
+  /** Operations beyond the built-in ones; one named like a built-in replaces it (tests probe the pipeline this way). */
   operations?: AnyOperation[];
   migrations?: MigrationStep[];
   /** How long another replica may keep using a revoked key. */
@@ -60,10 +66,10 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export const CORE_MIGRATIONS: MigrationStep[] = [...iamMigrations, ...auditMigrations, ...throttleMigrations, ...schedulerMigrations];
+export const CORE_MIGRATIONS: MigrationStep[] = [...eventMigrations, ...iamMigrations, ...auditMigrations, ...throttleMigrations, ...schedulerMigrations];
 export const CORE_OPERATIONS: AnyOperation[] = [...stsOperations, ...iamOperations, ...auditOperations];
 /** The capabilities, in start order: one may use those before it. */
-export const CAPABILITIES: readonly Capability[] = [];
+export const CAPABILITIES: readonly Capability[] = [kmsCapability, settingsCapability, taggingCapability, parametersCapability];
 /** Every operation the server answers. */
 export const ALL_OPERATIONS: AnyOperation[] = [...CORE_OPERATIONS, ...CAPABILITIES.flatMap((c) => c.operations)];
 export const ALL_MIGRATIONS: MigrationStep[] = [...CORE_MIGRATIONS, ...CAPABILITIES.flatMap((c) => c.migrations)];
@@ -86,14 +92,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throw e;
   }
 
-  const registry = new OperationRegistry().register(...ALL_OPERATIONS, ...(options.operations ?? []));
+  const extra = options.operations ?? [];
+  const replaced = new Set(extra.map((op) => `${op.service.key}:${op.name}`));
+  const registry = new OperationRegistry().register(...ALL_OPERATIONS.filter((op) => !replaced.has(`${op.service.key}:${op.name}`)), ...extra);
   let credentials: CredentialResolver | undefined;
   const iam = new IamService(database, clock, rootKey, () => credentials?.invalidate());
   credentials = new CredentialResolver(iam, clock, rootKey, options.credentialTtlMs);
   const throttle = new Throttle(database, clock);
   await throttle.reload();
   const scheduler = new Scheduler(database, clock, options.schedulerPollMs !== undefined ? { pollMs: options.schedulerPollMs } : {});
-  const core: Core = { database, clock, rootKey, iam, credentials, resourceTags: new ResourceTagRegistry(), audit: new AuditTrail(database), throttle, scheduler, registry };
+  const core: Core = { database, clock, rootKey, iam, credentials, resourceTags: new ResourceTagRegistry(), audit: new AuditTrail(database), throttle, scheduler, events: new EventLog(database, clock), registry };
 
   for (const capability of CAPABILITIES) await capability.start?.(core);
   const bootstrap = await bootstrapAdmin(core, options, log);

@@ -27,7 +27,7 @@ const writeBatch = db.transaction((batch) => {
 });
 parentPort.on('message', (m) => {
   try {
-    writeBatch(m.batch);
+    writeBatch.immediate(m.batch);
     parentPort.postMessage({ seq: m.seq });
   } catch (e) {
     parentPort.postMessage({ seq: m.seq, error: String(e && e.message || e) });

@@ -1,4 +1,5 @@
 import type { AuditTrail } from '../audit/trail.js';
+import type { EventLog } from '../events/log.js';
 import type { ResourceTagRegistry } from '../iam/authorize.js';
 import type { CredentialResolver, Principal } from '../iam/credentials.js';
 import type { IamService } from '../iam/service.js';
@@ -20,6 +21,7 @@ export interface Core {
   readonly audit: AuditTrail;
   readonly throttle: Throttle;
   readonly scheduler: Scheduler;
+  readonly events: EventLog;
   readonly registry: OperationRegistry;
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import type { Database } from '../store/database.js';
+import type { AnyDb, Database } from '../store/database.js';
 import type { Clock } from './clock.js';
 import type { JobRow, SchedulerTables } from './tables.js';
 
@@ -23,6 +23,7 @@ export interface Job {
 }
 
 export type JobHandler = (job: Job) => Promise<void>;
+
 
 export interface SchedulerOptions {
   /** Identifies this process in leases. */
@@ -67,8 +68,9 @@ export class Scheduler {
     this.handlers.set(kind, handler);
   }
 
-  /** Writes the job with `db`, which may be the transaction of the change that needs it. */
-  async enqueue(spec: JobSpec, db: Kysely<SchedulerTables> = this.db): Promise<string> {
+  /** Writes the job with `db`, which may be the transaction (of any capability) of the change that needs it. */
+  async enqueue(spec: JobSpec, db?: AnyDb): Promise<string> {
+    const jobs: Kysely<SchedulerTables> = db ? db.withTables<SchedulerTables>() : this.db;
     const id = randomUUID();
     const row: JobRow = {
       id,
@@ -83,12 +85,14 @@ export class Scheduler {
       last_error: null,
       created_at: this.clock.now(),
     };
-    const res = await db.insertInto('scheduler_jobs').values(row).onConflict((oc) => oc.columns(['kind', 'dedupe_key']).doNothing()).executeTakeFirst();
+    const res = await jobs.insertInto('scheduler_jobs').values(row).onConflict((oc) => oc.columns(['kind', 'dedupe_key']).doNothing()).executeTakeFirst();
     return Number(res.numInsertedOrUpdatedRows ?? 0) > 0 ? id : '';
   }
 
-  async cancel(kind: string, dedupeKey: string, db: Kysely<SchedulerTables> = this.db): Promise<void> {
-    await db.deleteFrom('scheduler_jobs').where('kind', '=', kind).where('dedupe_key', '=', dedupeKey).execute();
+  async cancel(kind: string, dedupeKey: string, db?: AnyDb): Promise<void> {
+    const jobs: Kysely<SchedulerTables> = db ? db.withTables<SchedulerTables>() : this.db;
+    await jobs
+      .deleteFrom('scheduler_jobs').where('kind', '=', kind).where('dedupe_key', '=', dedupeKey).execute();
   }
 
   start(): void {

@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type Driver } from 'kysely';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -17,6 +17,13 @@ export interface Database {
   readonly sqlitePath?: string;
   close(): Promise<void>;
 }
+
+/**
+ * Any store handle or transaction, whatever tables its owner knows, so work of one part (a
+ * scheduler job, an event) can join the transaction of the change that causes it.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyDb = { withTables<T extends Record<string, Record<string, any>>>(): Kysely<any> };
 
 export interface DatabaseOptions {
   /** `postgres://…` selects PostgreSQL; otherwise `sqlitePath` is used. */
@@ -45,8 +52,28 @@ function openSqlite(path: string): Database {
   native.pragma('synchronous = NORMAL');
   native.pragma('foreign_keys = ON');
   native.pragma('busy_timeout = 5000');
-  const db = new Kysely<{}>({ dialect: new SqliteDialect({ database: native }) });
+  const db = new Kysely<{}>({ dialect: new ImmediateSqliteDialect({ database: native }) });
   return { engine: 'sqlite', db, ...(path !== ':memory:' ? { sqlitePath: path } : {}), close: () => db.destroy() };
+}
+
+/**
+ * Transactions take SQLite's write lock when they begin. A deferred transaction that reads and
+ * then writes fails with SQLITE_BUSY_SNAPSHOT when another connection (the audit writer, the
+ * CLI) committed in between; an immediate one waits its turn instead.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(private readonly settings: ConstructorParameters<typeof SqliteDialect>[0]) {
+    super(settings);
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.settings);
+  }
 }
 
 async function openPostgres(url: string, max: number): Promise<Database> {

@@ -33,6 +33,9 @@ export async function migrate(database: Database, steps: readonly MigrationStep[
     provider,
     migrationTableName: 'capstan_migrations',
     migrationLockTableName: 'capstan_migrations_lock',
+    // Each capability numbers its own steps (0100_iam_…, 0600_parameters_…), so a later step of
+    // an early capability sorts before steps already applied; that is expected, not corruption.
+    allowUnorderedMigrations: true,
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
   const { error, results } = await migrator.migrateToLatest();

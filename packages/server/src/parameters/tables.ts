@@ -1,0 +1,103 @@
+import { sql, type CreateTableBuilder } from 'kysely';
+import type { MigrationStep } from '../store/migrations.js';
+
+/** What every version of a parameter carries; the current one is also on the parameter row. */
+export interface VersionFields {
+  type: 'String' | 'StringList' | 'SecureString';
+  version: number;
+  /** Plaintext of String and StringList values; null for SecureString. */
+  value: string | null;
+  /** SecureString only: the envelope (KMS data-key blob + AES-256-GCM of the value). */
+  secret: string | null;
+  /** SecureString only: the key as the caller named it (default `alias/aws/ssm`). */
+  key_id: string | null;
+  description: string;
+  allowed_pattern: string;
+  tier: 'Standard' | 'Advanced';
+  data_type: string;
+  /** JSON array of StoredPolicy. */
+  policies: string;
+  modified_at: number;
+  modified_user: string;
+}
+
+export interface ParameterRow extends VersionFields {
+  account_id: string;
+  region: string;
+  name: string;
+  /** The hierarchy the parameter sits in (`/a/b` for `/a/b/c`), '' for a plain name. */
+  path: string;
+  /** JSON object of tags. */
+  tags: string;
+}
+
+export interface VersionRow extends VersionFields {
+  account_id: string;
+  region: string;
+  name: string;
+  /** JSON array of labels on this version. */
+  labels: string;
+}
+
+export interface SettingRow {
+  account_id: string;
+  region: string;
+  setting_id: string;
+  value: string;
+  modified_at: number;
+  modified_user: string;
+}
+
+export type ParameterTables = {
+  parameters: ParameterRow;
+  parameter_versions: VersionRow;
+};
+
+/** The columns of a version, shared by the parameter row (its current version) and the history. */
+const versionColumns = (t: CreateTableBuilder<string, string>) =>
+  t
+    .addColumn('type', 'text', (c) => c.notNull())
+    .addColumn('version', 'integer', (c) => c.notNull())
+    .addColumn('value', 'text')
+    .addColumn('secret', 'text')
+    .addColumn('key_id', 'text')
+    .addColumn('description', 'text', (c) => c.notNull())
+    .addColumn('allowed_pattern', 'text', (c) => c.notNull())
+    .addColumn('tier', 'text', (c) => c.notNull())
+    .addColumn('data_type', 'text', (c) => c.notNull())
+    .addColumn('policies', 'text', (c) => c.notNull())
+    .addColumn('modified_at', 'bigint', (c) => c.notNull())
+    .addColumn('modified_user', 'text', (c) => c.notNull());
+
+export const parameterMigrations: MigrationStep[] = [
+  {
+    name: '0600_parameters',
+    async up(db, engine) {
+      // Listings page by name ranges, which must follow byte order on both engines.
+      const nameType = engine === 'postgres' ? sql`text collate "C"` : sql`text`;
+      await versionColumns(
+        db.schema
+          .createTable('parameters')
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('region', 'text', (c) => c.notNull())
+          .addColumn('name', nameType, (c) => c.notNull())
+          .addColumn('path', nameType, (c) => c.notNull())
+          .addColumn('tags', 'text', (c) => c.notNull()),
+      )
+        .addPrimaryKeyConstraint('parameters_pk', ['account_id', 'region', 'name'])
+        .execute();
+      await db.schema.createIndex('parameters_path').on('parameters').columns(['account_id', 'region', 'path', 'name']).execute();
+      await db.schema.createIndex('parameters_tier').on('parameters').columns(['account_id', 'region', 'tier']).execute();
+      await versionColumns(
+        db.schema
+          .createTable('parameter_versions')
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('region', 'text', (c) => c.notNull())
+          .addColumn('name', nameType, (c) => c.notNull())
+          .addColumn('labels', 'text', (c) => c.notNull()),
+      )
+        .addPrimaryKeyConstraint('parameter_versions_pk', ['account_id', 'region', 'name', 'version'])
+        .execute();
+    },
+  },
+];
