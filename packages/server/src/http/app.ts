@@ -20,6 +20,18 @@ export function buildApp(core: Core, options: AppOptions = {}): FastifyInstance 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
+  // The Date header speaks the server's clock: SDKs correct their clock skew from it.
+  let dateSecond = -1;
+  let dateText = '';
+  app.addHook('onSend', async (_req, reply) => {
+    const second = Math.floor(core.clock.now() / 1000);
+    if (second !== dateSecond) {
+      dateSecond = second;
+      dateText = new Date(second * 1000).toUTCString();
+    }
+    reply.header('date', dateText);
+  });
+
   app.get('/health', async () => ({ status: 'ok' }));
 
   app.post('/', (req, reply) => {

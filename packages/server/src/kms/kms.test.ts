@@ -9,18 +9,10 @@ import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyComm
 import { kmsService } from './index.js';
 import { postgresSkipReason } from '../test-support/postgres.js';
 import { startTestServer, type Engine, type TestServer } from '../test-support/server.js';
+import { fails } from './test-support/errors.js';
 
 const skip = await postgresSkipReason();
 
-/** Asserts the AWS error name and, when given, its message. */
-async function fails(p: Promise<unknown>, name: string, message?: string | RegExp): Promise<void> {
-  await assert.rejects(p, (e: Error) => {
-    assert.equal(e.name, name, `expected ${name}, got ${e.name}: ${e.message}`);
-    if (typeof message === 'string') assert.equal(e.message, message);
-    else if (message) assert.match(e.message, message);
-    return true;
-  });
-}
 
 for (const engine of ['sqlite', 'postgres'] as Engine[]) {
 describe(`KMS keys, aliases and tags on ${engine}`, { skip: engine === 'postgres' ? skip ?? false : false }, () => {
