@@ -12,10 +12,11 @@ export interface Process {
   stop(): Promise<void>;
 }
 
-/** `capstan server` on a fresh SQLite data directory, as an operator would run it. */
-export async function startCapstan(): Promise<Process> {
+/** `capstan server` with its default settings on a fresh SQLite data directory (or the PostgreSQL URL given), as an operator would run it. */
+export async function startCapstan(databaseUrl?: string): Promise<Process> {
   const dir = mkdtempSync(join(tmpdir(), 'capstan-bench-'));
-  const proc = spawn(process.execPath, ['--conditions=capstan-src', '--import', 'tsx', join(root, 'packages/cli/src/main.ts'), 'server', '--data-dir', join(dir, 'data'), '--listen', '127.0.0.1:0'], {
+  const args = ['server', '--data-dir', join(dir, 'data'), '--listen', '127.0.0.1:0', ...(databaseUrl ? ['--database', databaseUrl] : [])];
+  const proc = spawn(process.execPath, ['--conditions=capstan-src', '--import', 'tsx', join(root, 'packages/cli/src/main.ts'), ...args], {
     env: { ...process.env, CAPSTAN_ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId, CAPSTAN_ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey, CAPSTAN_ADMIN_ACCOUNT_ID: '123456789012' },
   });
   const url = await waitFor(proc, /serving at (http:\/\/[\d.:]+)/);
@@ -62,17 +63,32 @@ export interface LoadResult {
   non2xx: number;
 }
 
-/** Replays one request with wrk from its own process (`apt-get install wrk`). */
-export function wrk(url: string, request: { method: string; path: string; headers: Record<string, string>; body: string }, opts: { connections: number; seconds: number; threads: number }): LoadResult {
+export interface RawRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * Replays requests with wrk from its own process (`apt-get install wrk`): one request, or a
+ * list taken in turn (pre-signed pages of a listing, say).
+ */
+export function wrk(url: string, requests: RawRequest | RawRequest[], opts: { connections: number; seconds: number; threads: number }): LoadResult {
   if (spawnSync('wrk', ['--version']).error) throw new Error('wrk is not installed: apt-get install wrk');
+  const list = Array.isArray(requests) ? requests : [requests];
   const dir = mkdtempSync(join(tmpdir(), 'capstan-wrk-'));
   const script = join(dir, 'request.lua');
-  const headers = Object.entries(request.headers)
-    .filter(([k]) => k !== 'host')
-    .map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`)
-    .join('\n');
-  writeFileSync(script, `wrk.method = ${JSON.stringify(request.method)}\nwrk.body = ${JSON.stringify(request.body)}\n${headers}\n`);
-  const r = spawnSync('wrk', ['-t', String(opts.threads), '-c', String(opts.connections), '-d', `${opts.seconds}s`, '--latency', '-s', script, url + request.path], { encoding: 'utf8' });
+  const lua = (s: string) => JSON.stringify(s);
+  const entries = list.map((r) => {
+    const headers = Object.entries(r.headers)
+      .filter(([k]) => k !== 'host')
+      .map(([k, v]) => `[${lua(k)}] = ${lua(v)}`)
+      .join(', ');
+    return `wrk.format(${lua(r.method)}, ${lua(r.path)}, { ${headers} }, ${lua(r.body)})`;
+  });
+  writeFileSync(script, `local requests = {}\ninit = function(args)\n${entries.map((e, i) => `  requests[${i + 1}] = ${e}`).join('\n')}\nend\nlocal i = 0\nrequest = function()\n  i = i % #requests + 1\n  return requests[i]\nend\n`);
+  const r = spawnSync('wrk', ['-t', String(opts.threads), '-c', String(opts.connections), '-d', `${opts.seconds}s`, '--latency', '-s', script, url], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   rmSync(dir, { recursive: true, force: true });
   if (r.status !== 0) throw new Error(`wrk failed: ${r.stderr}`);
   return parseWrk(r.stdout);

@@ -27,7 +27,8 @@ const writeBatch = db.transaction((batch) => {
 });
 parentPort.on('message', (m) => {
   try {
-    writeBatch.immediate(m.batch);
+    // Short transactions: the server's own writes wait for this lock, and they block while waiting.
+    for (let i = 0; i < m.batch.length; i += 100) writeBatch.immediate(m.batch.slice(i, i + 100));
     parentPort.postMessage({ seq: m.seq });
   } catch (e) {
     parentPort.postMessage({ seq: m.seq, error: String(e && e.message || e) });

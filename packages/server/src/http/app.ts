@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Core } from '../protocol/context.js';
 import { AwsError } from '../protocol/errors.js';
@@ -6,6 +7,8 @@ import { runCall, type CallOutcome, type WireCall } from '../protocol/pipeline.j
 import { decodeQueryParams, queryError, queryResponse, unknownAction } from '../protocol/query.js';
 import type { AnyOperation, ServiceDef } from '../protocol/registry.js';
 import type { IncomingSignedRequest } from '../protocol/sigv4.js';
+import { dateHeader } from './date-header.js';
+import { jsonEndpoint } from './json-endpoint.js';
 
 export interface AppOptions {
   /** Trust X-Forwarded-For from a load balancer in front (only when there is one). */
@@ -15,30 +18,33 @@ export interface AppOptions {
 
 /** The HTTP face of the server: AWS JSON 1.x, Query and REST-JSON on one port, plus /health. */
 export function buildApp(core: Core, options: AppOptions = {}): FastifyInstance {
-  const app = Fastify({ logger: false, trustProxy: options.trustProxy ?? false, bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024 });
+  const trustProxy = options.trustProxy ?? false;
+  const bodyLimit = options.bodyLimit ?? 16 * 1024 * 1024;
+  const json = jsonEndpoint(core, { trustProxy, bodyLimit });
+  const app = Fastify({
+    logger: false,
+    trustProxy,
+    bodyLimit,
+    // JSON 1.x calls go straight to their endpoint; the router serves the rest.
+    serverFactory: (route) =>
+      createServer((req, res) => {
+        if (req.method === 'POST' && req.headers['x-amz-target']) json(req, res);
+        else route(req, res);
+      }),
+  });
   // Signatures cover the exact bytes, so every body is kept raw and decoded by its protocol.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
   // The Date header speaks the server's clock: SDKs correct their clock skew from it.
-  let dateSecond = -1;
-  let dateText = '';
+  const date = dateHeader(core.clock);
   app.addHook('onSend', async (_req, reply) => {
-    const second = Math.floor(core.clock.now() / 1000);
-    if (second !== dateSecond) {
-      dateSecond = second;
-      dateText = new Date(second * 1000).toUTCString();
-    }
-    reply.header('date', dateText);
+    reply.header('date', date());
   });
 
   app.get('/health', async () => ({ status: 'ok' }));
 
-  app.post('/', (req, reply) => {
-    const target = req.headers['x-amz-target'];
-    if (typeof target === 'string' && target) return handleJson(core, req, reply, target);
-    return handleQuery(core, req, reply, new URLSearchParams(bodyOf(req).toString('utf8')));
-  });
+  app.post('/', (req, reply) => handleQuery(core, req, reply, new URLSearchParams(bodyOf(req).toString('utf8'))));
   app.get('/', (req, reply) => handleQuery(core, req, reply, new URLSearchParams(rawQuery(req))));
 
   for (const op of core.registry.restOperations()) registerRest(app, core, op);
@@ -92,19 +98,6 @@ function wireCall(req: FastifyRequest, service: ServiceDef, op: AnyOperation, de
 
 function normaliseIp(ip: string): string {
   return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
-}
-
-async function handleJson(core: Core, req: FastifyRequest, reply: FastifyReply, target: string): Promise<void> {
-  const service = core.registry.serviceForTarget(target);
-  const contentType = service?.jsonVersion === '1.0' ? 'application/x-amz-json-1.0' : 'application/x-amz-json-1.1';
-  const op = core.registry.byJsonTarget(target);
-  if (!service || !op) {
-    return sendJsonError(reply, new AwsError('UnknownOperationException', `The operation ${target} is not known to this server`, { messageMember: 'message' }), contentType);
-  }
-  const outcome = await runCall(core, wireCall(req, service, op, () => decodeJsonBody(bodyOf(req))));
-  reply.header('x-amzn-RequestId', outcome.requestId);
-  if ('error' in outcome) return sendJsonError(reply, outcome.error, contentType);
-  return reply.code(200).header('content-type', contentType).send(encodeJson(outcome.output));
 }
 
 function sendJsonError(reply: FastifyReply, error: AwsError, contentType: string, status = error.status): FastifyReply {

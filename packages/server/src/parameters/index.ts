@@ -6,7 +6,8 @@ import { parameterOperations } from './operations.js';
 import { registerPolicyJobs } from './policy-jobs.js';
 import { ParameterReads } from './reads.js';
 import { ParameterWrites } from './service.js';
-import { readsSlot, writesSlot } from './slots.js';
+import { CurrentRows } from './current.js';
+import { currentSlot, readsSlot, writesSlot } from './slots.js';
 import { parameterStore } from './store.js';
 import { parameterMigrations, type ParameterTables } from './tables.js';
 
@@ -18,6 +19,8 @@ export const parametersCapability: Capability = {
   operations: parameterOperations,
   start(core) {
     settingsService(core); // needs service settings started first (default tier)
+    const current = new CurrentRows(core);
+    currentSlot.set(core, current);
     readsSlot.set(core, new ParameterReads(core));
     writesSlot.set(core, new ParameterWrites(core));
     const db = core.database.db.withTables<ParameterTables>();
@@ -31,6 +34,7 @@ export const parametersCapability: Capability = {
       get: tagsOf,
       set: async (account, region, name, tags) => {
         await parameterStore.setTags(db, account, region, name, tags);
+        current.forget(account, region, name);
       },
     });
     // For aws:ResourceTag / ssm:resourceTag conditions on parameter ARNs.

@@ -2,6 +2,7 @@ import type { Core } from '../protocol/context.js';
 import { parameterArn } from './names.js';
 import type { PolicyType, StoredPolicy } from './policies.js';
 import { POLICY_JOB } from './service.js';
+import { currentRows } from './slots.js';
 import { parameterStore } from './store.js';
 import type { ParameterTables } from './tables.js';
 
@@ -50,5 +51,6 @@ export function registerPolicyJobs(core: Core): void {
       policy.status = 'Finished';
       await parameterStore.setPolicies(trx, p.account, p.region, p.name, row.version, JSON.stringify(policies));
     });
+    currentRows(core).forget(p.account, p.region, p.name);
   });
 }

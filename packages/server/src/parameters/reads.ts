@@ -5,6 +5,7 @@ import { checkFilters, fromLegacy, matches, type StringFilter } from './filters.
 import { checkPath, parameterArn, parseReference, type Selector } from './names.js';
 import { policiesOut, type StoredPolicy } from './policies.js';
 import { decryptValue, encryptedView } from './secure.js';
+import { currentRows } from './slots.js';
 import { parameterStore, type ParameterDb, type Scope } from './store.js';
 import type { ParameterRow, ParameterTables, VersionFields, VersionRow } from './tables.js';
 
@@ -32,7 +33,7 @@ function decodeToken(text: string | undefined, scope: string): Token | undefined
 /** Parameter Store's reads. */
 export class ParameterReads {
   readonly db: ParameterDb;
-  constructor(core: Core) {
+  constructor(private readonly core: Core) {
     this.db = core.database.db.withTables<ParameterTables>();
   }
 
@@ -40,7 +41,7 @@ export class ParameterReads {
   async get(call: CallContext, given: string, withDecryption: boolean) {
     const ref = parseReference(given, call.region, call.accountId);
     if (!ref) throw parameterNotFound(`Parameter ${given} not found.`);
-    const row = await parameterStore.get(this.db, call.accountId, call.region, ref.name);
+    const row = await currentRows(this.core).get(call.accountId, call.region, ref.name);
     if (!row) throw parameterNotFound(`Parameter ${ref.name} not found.`);
     const version = await this.select(row, ref.selector);
     return { Parameter: await this.parameterOut(call, row, version, withDecryption, ref.selector) };

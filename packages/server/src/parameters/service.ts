@@ -8,6 +8,7 @@ import {
 import { checkName, isValidLabel, parameterArn, parentPath } from './names.js';
 import { dueTimes, parsePolicies, type StoredPolicy } from './policies.js';
 import { DEFAULT_KEY, encryptValue } from './secure.js';
+import { currentRows } from './slots.js';
 import { parameterStore, type ParameterDb } from './store.js';
 import type { ParameterRow, ParameterTables, VersionFields, VersionRow } from './tables.js';
 
@@ -105,6 +106,8 @@ export class ParameterWrites {
     } catch (e) {
       if (isUniqueViolation(e)) throw existing ? tooManyUpdates(`The parameter ${name} changed while this update ran; try again.`) : parameterAlreadyExists();
       throw e;
+    } finally {
+      currentRows(this.core).forget(account, region, name);
     }
     return { Version: fields.version, Tier: tier };
   }
@@ -161,13 +164,15 @@ export class ParameterWrites {
   }
 
   async delete(account: string, region: string, name: string): Promise<boolean> {
-    return this.db.transaction().execute(async (trx) => {
+    const gone = await this.db.transaction().execute(async (trx) => {
       const gone = await parameterStore.delete(trx, account, region, name);
       if (gone) {
         for (const type of ['Expiration', 'ExpirationNotification', 'NoChangeNotification']) await this.core.scheduler.cancel(POLICY_JOB, policyKey(account, region, name, type), trx);
       }
       return gone;
     });
+    currentRows(this.core).forget(account, region, name);
+    return gone;
   }
 
   async label(account: string, region: string, name: string, version: number | undefined, labels: string[]): Promise<{ InvalidLabels: string[]; ParameterVersion: number }> {

@@ -138,6 +138,17 @@ export class Scheduler {
     const kinds = [...this.handlers.keys()];
     if (kinds.length === 0) return [];
     const leaseUntil = now + this.leaseMs;
+    // Look before taking the write lock: most polls find nothing, and on SQLite an idle poll
+    // must not queue behind (or block) another connection's writes.
+    const due = await this.db
+      .selectFrom('scheduler_jobs')
+      .select('id')
+      .where('kind', 'in', kinds)
+      .where('due_at', '<=', now)
+      .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]))
+      .limit(1)
+      .executeTakeFirst();
+    if (!due) return [];
     return this.db.transaction().execute(async (trx) => {
       let pick = trx
         .selectFrom('scheduler_jobs')

@@ -52,8 +52,33 @@ function openSqlite(path: string): Database {
   native.pragma('synchronous = NORMAL');
   native.pragma('foreign_keys = ON');
   native.pragma('busy_timeout = 5000');
-  const db = new Kysely<{}>({ dialect: new ImmediateSqliteDialect({ database: native }) });
+  const db = new Kysely<{}>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(native) }) });
   return { engine: 'sqlite', db, ...(path !== ':memory:' ? { sqlitePath: path } : {}), close: () => db.destroy() };
+}
+
+/**
+ * Kysely prepares every query afresh; with better-sqlite3 preparing costs as much as running.
+ * Statements are kept by their SQL text (queries are parameterised, so the set is small and
+ * fixed), and the oldest are dropped past a bound.
+ */
+function withStatementCache(native: BetterSqlite3.Database): BetterSqlite3.Database {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  const prepare = (source: string) => {
+    let stmt = cache.get(source);
+    if (!stmt) {
+      stmt = native.prepare(source);
+      if (cache.size >= 500) cache.delete(cache.keys().next().value!);
+      cache.set(source, stmt);
+    }
+    return stmt;
+  };
+  return new Proxy(native, {
+    get(target, prop, receiver) {
+      if (prop === 'prepare') return prepare;
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 /**
