@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { AwsError } from '../protocol/errors.js';
 import { defineOperation } from '../protocol/registry.js';
 import { CLOUDTRAIL } from '../protocol/services.js';
-import type { AuditEventRow, AuditResourceRow } from './tables.js';
+import type { AuditEventRow } from './tables.js';
 
 const ATTRIBUTE_KEYS = ['EventId', 'EventName', 'ReadOnly', 'Username', 'ResourceType', 'ResourceName', 'EventSource', 'AccessKeyId'] as const;
 
@@ -54,7 +54,7 @@ const lookupEvents = defineOperation({
     if (start !== undefined && end !== undefined && start > end) throw ctError('InvalidTimeRangeException', 'StartTime must be before EndTime.');
     if (input.EventCategory === 'insight') return { Events: [] };
     const before = input.NextToken ? decodeCursor(input.NextToken) : undefined;
-    const { events, resources, more } = await call.core.audit.lookup({
+    const { events, more } = await call.core.audit.lookup({
       accountId: call.accountId,
       region: call.region,
       limit: input.MaxResults ?? 50,
@@ -65,13 +65,14 @@ const lookupEvents = defineOperation({
     });
     const last = events[events.length - 1];
     return {
-      Events: events.map((e) => eventOut(e, resources.get(e.event_id) ?? [])),
+      Events: events.map((e) => eventOut(e)),
       ...(more && last ? { NextToken: Buffer.from(JSON.stringify({ t: last.event_time, id: last.event_id })).toString('base64url') } : {}),
     };
   },
 });
 
-function eventOut(e: AuditEventRow, resources: AuditResourceRow[]) {
+function eventOut(e: AuditEventRow) {
+  const resources = JSON.parse(e.resources) as { type: string; name: string }[];
   return {
     EventId: e.event_id,
     EventName: e.event_name,
@@ -80,7 +81,7 @@ function eventOut(e: AuditEventRow, resources: AuditResourceRow[]) {
     EventTime: new Date(e.event_time),
     EventSource: e.event_source,
     Username: e.username || undefined,
-    Resources: resources.map((r) => ({ ResourceType: r.resource_type, ResourceName: r.resource_name })),
+    Resources: resources.map((r) => ({ ResourceType: r.type, ResourceName: r.name })),
     CloudTrailEvent: JSON.stringify({
       eventVersion: '1.08',
       userIdentity: { type: e.principal_type, principalId: e.principal_id, arn: e.principal_arn, accountId: e.account_id, accessKeyId: e.access_key_id, userName: e.username },

@@ -15,9 +15,9 @@ db.pragma('synchronous = NORMAL');
 db.pragma('busy_timeout = 5000');
 const insertEvent = db.prepare(
   'insert into audit_events (event_id, request_id, account_id, region, event_time, event_source, event_name, read_only, principal_arn, ' +
-  'principal_id, principal_type, username, access_key_id, source_ip, user_agent, error_code, error_message, request_parameters) values ' +
+  'principal_id, principal_type, username, access_key_id, source_ip, user_agent, error_code, error_message, request_parameters, resources) values ' +
   '(@event_id, @request_id, @account_id, @region, @event_time, @event_source, @event_name, @read_only, @principal_arn, ' +
-  '@principal_id, @principal_type, @username, @access_key_id, @source_ip, @user_agent, @error_code, @error_message, @request_parameters)');
+  '@principal_id, @principal_type, @username, @access_key_id, @source_ip, @user_agent, @error_code, @error_message, @request_parameters, @resources)');
 const insertResource = db.prepare('insert into audit_resources (event_id, account_id, resource_type, resource_name) values (?, ?, ?, ?)');
 const writeBatch = db.transaction((batch) => {
   for (const r of batch) {

@@ -21,8 +21,11 @@ export interface AuditEventRow {
   error_message: string | null;
   /** JSON, with secrets replaced before it is built. */
   request_parameters: string;
+  /** JSON list of { type, name }: what the call touched, as LookupEvents shows it. */
+  resources: string;
 }
 
+/** One row per resource of a call, only to find calls by resource; the event carries its own list. */
 export interface AuditResourceRow {
   event_id: string;
   account_id: string;
@@ -59,6 +62,7 @@ export const auditMigrations: MigrationStep[] = [
         .addColumn('error_code', 'text')
         .addColumn('error_message', 'text')
         .addColumn('request_parameters', 'text', (c) => c.notNull())
+        .addColumn('resources', 'text', (c) => c.notNull())
         .execute();
       await db.schema.createIndex('audit_events_account_time').on('audit_events').columns(['account_id', 'region', 'event_time']).execute();
       await db.schema
@@ -69,7 +73,6 @@ export const auditMigrations: MigrationStep[] = [
         .addColumn('resource_name', 'text', (c) => c.notNull())
         .execute();
       await db.schema.createIndex('audit_resources_name').on('audit_resources').columns(['account_id', 'resource_name']).execute();
-      await db.schema.createIndex('audit_resources_event').on('audit_resources').column('event_id').execute();
     },
   },
 ];

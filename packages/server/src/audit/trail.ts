@@ -84,7 +84,7 @@ export class AuditTrail {
     });
   }
 
-  async lookup(q: AuditQuery): Promise<{ events: AuditEventRow[]; resources: Map<string, AuditResourceRow[]>; more: boolean }> {
+  async lookup(q: AuditQuery): Promise<{ events: AuditEventRow[]; more: boolean }> {
     await this.flush();
     let query = this.db.selectFrom('audit_events').selectAll('audit_events').where('audit_events.account_id', '=', q.accountId);
     if (q.region) query = query.where('region', '=', q.region);
@@ -109,12 +109,7 @@ export class AuditTrail {
     const rows = await query.orderBy('event_time', 'desc').orderBy('event_id', 'desc').limit(q.limit + 1).execute();
     const more = rows.length > q.limit;
     const events = rows.slice(0, q.limit);
-    const resources = new Map<string, AuditResourceRow[]>();
-    if (events.length) {
-      const res = await this.db.selectFrom('audit_resources').selectAll().where('event_id', 'in', events.map((e) => e.event_id)).execute();
-      for (const r of res) resources.set(r.event_id, [...(resources.get(r.event_id) ?? []), r]);
-    }
-    return { events, resources, more };
+    return { events, more };
   }
 }
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { timeOrderedId } from '../audit/ids.js';
 import { redact } from '../audit/redact.js';
 import { authorize, type ConditionContext } from '../iam/authorize.js';
 import { CredentialResolver, type Principal } from '../iam/credentials.js';
@@ -134,11 +135,22 @@ function authError(e: unknown): AwsError {
   }
 }
 
+let isoAt = -1;
+let isoText = '';
+/** Calls arriving in the same millisecond share one formatted time. */
+function isoTime(ms: number): string {
+  if (ms !== isoAt) {
+    isoAt = ms;
+    isoText = new Date(ms).toISOString();
+  }
+  return isoText;
+}
+
 function conditionContext(wire: WireCall, call: CallContext, extra: ConditionContext | undefined): ConditionContext {
   return {
     'aws:SourceIp': wire.sourceIp,
     'aws:SecureTransport': wire.secureTransport,
-    'aws:CurrentTime': new Date(call.now).toISOString(),
+    'aws:CurrentTime': isoTime(call.now),
     'aws:EpochTime': Math.floor(call.now / 1000),
     'aws:RequestedRegion': call.region,
     'aws:UserAgent': wire.userAgent,
@@ -168,9 +180,10 @@ interface AuditFacts {
 function audit(core: Core, wire: WireCall, f: AuditFacts): void {
   const { op } = wire;
   const p = f.principal;
+  const resources = f.resources.filter((r) => r !== '*').map((arn) => ({ type: resourceTypeOf(arn), name: arn }));
   core.audit.record({
     event: {
-      event_id: randomUUID(),
+      event_id: timeOrderedId(f.now),
       request_id: f.requestId,
       account_id: p?.accountId ?? '',
       region: f.region,
@@ -188,14 +201,25 @@ function audit(core: Core, wire: WireCall, f: AuditFacts): void {
       error_code: f.error?.code ?? null,
       error_message: f.error ? f.error.message.slice(0, 1024) : null,
       request_parameters: JSON.stringify(redact(f.params ?? null, op.sensitive)),
+      resources: JSON.stringify(resources),
     },
-    resources: f.resources.filter((r) => r !== '*').map((arn) => ({ type: resourceTypeOf(arn), name: arn })),
+    resources,
   });
 }
 
+const resourceTypes = new Map<string, string>();
+
+/** `arn:aws:ssm:…:parameter/x` → `AWS::SSM::Parameter`, remembered per service and type. */
 function resourceTypeOf(arn: string): string {
-  const parts = arn.split(':');
+  const parts = arn.split(':', 6);
   const service = parts[2] ?? '';
-  const type = (parts.slice(5).join(':').split(/[/:]/)[0] ?? '').replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
-  return `AWS::${service.toUpperCase()}::${type}`;
+  const rest = arn.slice(parts.slice(0, 5).join(':').length + 1);
+  const raw = rest.split(/[/:]/, 1)[0] ?? '';
+  const key = `${service}:${raw}`;
+  let type = resourceTypes.get(key);
+  if (type === undefined) {
+    type = `AWS::${service.toUpperCase()}::${raw.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase())}`;
+    if (resourceTypes.size < 1000) resourceTypes.set(key, type);
+  }
+  return type;
 }
