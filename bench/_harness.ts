@@ -19,8 +19,18 @@ export async function startCapstan(databaseUrl?: string): Promise<Process> {
   const proc = spawn(process.execPath, ['--conditions=capstan-src', '--import', 'tsx', join(root, 'packages/cli/src/main.ts'), ...args], {
     env: { ...process.env, CAPSTAN_ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId, CAPSTAN_ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey, CAPSTAN_ADMIN_ACCOUNT_ID: '123456789012' },
   });
+  let output = '';
+  proc.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   const url = await waitFor(proc, /serving at (http:\/\/[\d.:]+)/);
-  return { url, stop: () => kill(proc).then(() => rmSync(dir, { recursive: true, force: true })) };
+  return {
+    url,
+    stop: async () => {
+      await kill(proc);
+      rmSync(dir, { recursive: true, force: true });
+      if (process.env.BENCH_SERVER_OUTPUT) console.log(output.slice(-4000));
+    },
+  };
 }
 
 /** A bare node:http server answering a fixed body: the ceiling a Node server reaches here. */

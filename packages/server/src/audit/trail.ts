@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../store/database.js';
 import { SqliteAuditWriter } from './sqlite-writer.js';
 import type { AuditEventRow, AuditResourceRow, AuditTables } from './tables.js';
@@ -34,8 +34,10 @@ export class AuditTrail {
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private readonly sqliteWriter: SqliteAuditWriter | undefined;
+  private readonly engine: Database['engine'];
 
   constructor(database: Database) {
+    this.engine = database.engine;
     this.db = database.db.withTables<AuditTables>();
     this.sqliteWriter = database.sqlitePath ? new SqliteAuditWriter(database.sqlitePath) : undefined;
   }
@@ -72,6 +74,7 @@ export class AuditTrail {
   private async write(batch: AuditRecord[]): Promise<void> {
     // Should the writer thread ever die, the trail goes on from this thread rather than drop records.
     if (this.sqliteWriter?.alive) return this.sqliteWriter.write(batch);
+    if (this.engine === 'postgres') return this.writePostgres(batch);
     await this.db.transaction().execute(async (trx) => {
       for (let i = 0; i < batch.length; i += BATCH) {
         const slice = batch.slice(i, i + BATCH);
@@ -80,6 +83,29 @@ export class AuditTrail {
           r.resources.map((res) => ({ event_id: r.event.event_id, account_id: r.event.account_id, resource_type: res.type, resource_name: res.name })),
         );
         if (resources.length) await trx.insertInto('audit_resources').values(resources).execute();
+      }
+    });
+  }
+
+  /**
+   * One statement per table for the whole batch, the rows passed as arrays: at tens of thousands
+   * of calls a second, row-by-row VALUES lists made PostgreSQL fall behind and the backlog
+   * starved the API of connections.
+   */
+  private async writePostgres(batch: AuditRecord[]): Promise<void> {
+    const col = <K extends keyof AuditEventRow>(k: K) => batch.map((r) => r.event[k]);
+    const resources = batch.flatMap((r) => r.resources.map((res) => [r.event.event_id, r.event.account_id, res.type, res.name] as const));
+    await this.db.transaction().execute(async (trx) => {
+      await sql`insert into audit_events (event_id, request_id, account_id, region, event_time, event_source, event_name, read_only, principal_arn,
+          principal_id, principal_type, username, access_key_id, source_ip, user_agent, error_code, error_message, request_parameters, resources)
+        select * from unnest(${col('event_id')}::text[], ${col('request_id')}::text[], ${col('account_id')}::text[], ${col('region')}::text[],
+          ${col('event_time')}::bigint[], ${col('event_source')}::text[], ${col('event_name')}::text[], ${col('read_only')}::integer[],
+          ${col('principal_arn')}::text[], ${col('principal_id')}::text[], ${col('principal_type')}::text[], ${col('username')}::text[],
+          ${col('access_key_id')}::text[], ${col('source_ip')}::text[], ${col('user_agent')}::text[], ${col('error_code')}::text[],
+          ${col('error_message')}::text[], ${col('request_parameters')}::text[], ${col('resources')}::text[])`.execute(trx);
+      if (resources.length) {
+        await sql`insert into audit_resources (event_id, account_id, resource_type, resource_name)
+          select * from unnest(${resources.map((r) => r[0])}::text[], ${resources.map((r) => r[1])}::text[], ${resources.map((r) => r[2])}::text[], ${resources.map((r) => r[3])}::text[])`.execute(trx);
       }
     });
   }
