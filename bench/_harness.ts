@@ -1,5 +1,6 @@
 // Shared pieces of the benchmarks: a real server process, wrk as the load process, parsing.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +17,9 @@ export interface Process {
 export async function startCapstan(databaseUrl?: string): Promise<Process> {
   const dir = mkdtempSync(join(tmpdir(), 'capstan-bench-'));
   const args = ['server', '--data-dir', join(dir, 'data'), '--listen', '127.0.0.1:0', ...(databaseUrl ? ['--database', databaseUrl] : [])];
-  const proc = spawn(process.execPath, ['--conditions=capstan-src', '--import', 'tsx', join(root, 'packages/cli/src/main.ts'), ...args], {
+  // BENCH_PROFILE=DIR writes a V8 CPU profile of the server there when it stops.
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const proc = spawn(process.execPath, [...profile, '--conditions=capstan-src', '--import', 'tsx', join(root, 'packages/cli/src/main.ts'), ...args], {
     env: { ...process.env, CAPSTAN_ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId, CAPSTAN_ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey, CAPSTAN_ADMIN_ACCOUNT_ID: '123456789012' },
   });
   let output = '';
@@ -84,7 +87,7 @@ export interface RawRequest {
  * Replays requests with wrk from its own process (`apt-get install wrk`): one request, or a
  * list taken in turn (pre-signed pages of a listing, say).
  */
-export function wrk(url: string, requests: RawRequest | RawRequest[], opts: { connections: number; seconds: number; threads: number }): LoadResult {
+export async function wrk(url: string, requests: RawRequest | RawRequest[], opts: { connections: number; seconds: number; threads: number }): Promise<LoadResult> {
   if (spawnSync('wrk', ['--version']).error) throw new Error('wrk is not installed: apt-get install wrk');
   const list = Array.isArray(requests) ? requests : [requests];
   const dir = mkdtempSync(join(tmpdir(), 'capstan-wrk-'));
@@ -98,10 +101,13 @@ export function wrk(url: string, requests: RawRequest | RawRequest[], opts: { co
     return `wrk.format(${lua(r.method)}, ${lua(r.path)}, { ${headers} }, ${lua(r.body)})`;
   });
   writeFileSync(script, `local requests = {}\ninit = function(args)\n${entries.map((e, i) => `  requests[${i + 1}] = ${e}`).join('\n')}\nend\nlocal i = 0\nrequest = function()\n  i = i % #requests + 1\n  return requests[i]\nend\n`);
-  const r = spawnSync('wrk', ['-t', String(opts.threads), '-c', String(opts.connections), '-d', `${opts.seconds}s`, '--latency', '-s', script, url], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  rmSync(dir, { recursive: true, force: true });
-  if (r.status !== 0) throw new Error(`wrk failed: ${r.stderr}`);
-  return parseWrk(r.stdout);
+  // Not spawnSync: this process must keep reading the server's output while the load runs.
+  try {
+    const r = await promisify(execFile)('wrk', ['-t', String(opts.threads), '-c', String(opts.connections), '-d', `${opts.seconds}s`, '--latency', '-s', script, url], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    return parseWrk(r.stdout);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function parseWrk(out: string): LoadResult {

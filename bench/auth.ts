@@ -12,21 +12,22 @@ const body = 'Action=GetCallerIdentity&Version=2011-06-15';
 
 const capstan = await startCapstan();
 let result;
+let headers: Record<string, string> = {};
 try {
-  const headers = await signedHeaders({ endpoint: capstan.url, service: 'sts', credentials: ADMIN, headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' }, body });
+  headers = await signedHeaders({ endpoint: capstan.url, service: 'sts', credentials: ADMIN, headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' }, body });
   const check = await fetch(capstan.url, { method: 'POST', headers: Object.fromEntries(Object.entries(headers).filter(([k]) => k !== 'host')), body });
   const sample = await check.text();
   if (check.status !== 200) throw new Error(`the signed request fails: ${sample}`);
-  wrk(capstan.url, { method: 'POST', path: '/', headers, body }, { ...opts, seconds: 2 }); // warm-up
-  result = { capstan: wrk(capstan.url, { method: 'POST', path: '/', headers, body }, opts), sample };
+  await wrk(capstan.url, { method: 'POST', path: '/', headers, body }, { ...opts, seconds: 2 }); // warm-up
+  result = { capstan: await wrk(capstan.url, { method: 'POST', path: '/', headers, body }, opts), sample };
 } finally {
   await capstan.stop();
 }
 const bare = await startBareNode(result.sample);
 let baseline;
 try {
-  wrk(bare.url, { method: 'POST', path: '/', headers: {}, body }, { ...opts, seconds: 2 });
-  baseline = wrk(bare.url, { method: 'POST', path: '/', headers: {}, body }, opts);
+  await wrk(bare.url, { method: 'POST', path: '/', headers, body }, { ...opts, seconds: 2 });
+  baseline = await wrk(bare.url, { method: 'POST', path: '/', headers, body }, opts);
 } finally {
   await bare.stop();
 }

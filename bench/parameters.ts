@@ -38,9 +38,9 @@ async function check(req: RawRequest): Promise<string> {
   return text;
 }
 
-function load(name: string, reqs: RawRequest | RawRequest[], minRps: number, maxP99?: number): LoadResult {
-  wrk(server.url, reqs, { ...opts, seconds: 2 }); // warm-up
-  const r = wrk(server.url, reqs, opts);
+async function load(name: string, reqs: RawRequest | RawRequest[], minRps: number, maxP99?: number): Promise<LoadResult> {
+  await wrk(server.url, reqs, { ...opts, seconds: 2 }); // warm-up
+  const r = await wrk(server.url, reqs, opts);
   const ok = r.requestsPerSecond >= minRps && (maxP99 === undefined || r.p99ms < maxP99) && r.non2xx === 0;
   results.push({ name, target: `≥ ${minRps}/s${maxP99 ? `, p99 < ${maxP99} ms` : ''}`, ok, detail: `${Math.round(r.requestsPerSecond)} req/s, p50 ${r.p50ms.toFixed(2)} ms, p99 ${r.p99ms.toFixed(2)} ms, non-2xx ${r.non2xx}` });
   return r;
@@ -79,11 +79,11 @@ try {
   await new Promise((r) => setTimeout(r, Number(values.settle) * 1000));
   const getOne = await signed('GetParameter', { Name: '/bench/one' });
   const sample = await check(getOne);
-  getRps = load('GetParameter (String)', getOne, 20_000, 20).requestsPerSecond;
+  getRps = (await load('GetParameter (String)', getOne, 20_000, 20)).requestsPerSecond;
 
   const getSecret = await signed('GetParameter', { Name: '/bench/secret', WithDecryption: true });
   if (!(await check(getSecret)).includes('correct horse')) throw new Error('the SecureString did not decrypt');
-  load('GetParameter WithDecryption (SecureString)', getSecret, 5_000);
+  await load('GetParameter WithDecryption (SecureString)', getSecret, 5_000);
 
   // Pre-sign 200 consecutive pages of the 10,000-parameter path, then replay them in turn.
   const pages: RawRequest[] = [];
@@ -94,12 +94,12 @@ try {
     token = (await admin.send(new GetParametersByPathCommand(body))).NextToken;
     if (!token) break;
   }
-  load(`GetParametersByPath pages (10 per page, ${pages.length} pages of ${count})`, pages, 2_000);
+  await load(`GetParametersByPath pages (10 per page, ${pages.length} pages of ${count})`, pages, 2_000);
 
   const bare = await startBareNode(sample);
   try {
-    wrk(bare.url, { method: 'POST', path: '/', headers: {}, body: getOne.body }, { ...opts, seconds: 2 });
-    bareRps = wrk(bare.url, { method: 'POST', path: '/', headers: {}, body: getOne.body }, opts).requestsPerSecond;
+    await wrk(bare.url, getOne, { ...opts, seconds: 2 });
+    bareRps = (await wrk(bare.url, getOne, opts)).requestsPerSecond;
   } finally {
     await bare.stop();
   }

@@ -96,7 +96,7 @@ export class ParameterWrites {
         const versionRow: VersionRow = { account_id: account, region, name, labels: '[]', ...fields };
         if (existing) {
           await this.dropOldestVersion(trx, account, region, name);
-          await parameterStore.addVersion(trx, account, region, name, fields, versionRow);
+          await parameterStore.addVersion(trx, account, region, name, fields, versionRow, current!.tier);
         } else {
           const tags = Object.fromEntries((input.Tags ?? []).map((t) => [t.Key, t.Value]));
           await parameterStore.insert(trx, { account_id: account, region, name, path: parentPath(name), tags: JSON.stringify(tags), ...fields }, versionRow);

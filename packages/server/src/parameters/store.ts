@@ -20,6 +20,15 @@ export interface Scope {
 /** The smallest string greater than every string starting with `prefix`. */
 const upperBound = (prefix: string) => prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
 
+/** Keeps the per-tier parameter count, in the transaction of the change. */
+async function adjustCount(db: ParameterDb, account: string, region: string, tier: 'Standard' | 'Advanced', delta: number): Promise<void> {
+  await db
+    .insertInto('parameter_counts')
+    .values({ account_id: account, region, tier, count: delta })
+    .onConflict((oc) => oc.columns(['account_id', 'region', 'tier']).doUpdateSet((eb) => ({ count: eb('parameter_counts.count', '+', delta) })))
+    .execute();
+}
+
 /** Queries over Parameter Store's tables; every one scoped by account and region. */
 export const parameterStore = {
   get: (db: ParameterDb, account: string, region: string, name: string) => key(db, 'parameters', account, region, name).selectAll().executeTakeFirst(),
@@ -36,11 +45,16 @@ export const parameterStore = {
   async insert(db: ParameterDb, row: ParameterRow, version: VersionRow): Promise<void> {
     await db.insertInto('parameters').values(row).execute();
     await db.insertInto('parameter_versions').values(version).execute();
+    await adjustCount(db, row.account_id, row.region, row.tier, 1);
   },
 
   /** Makes `version` the current one: the parameter row takes its fields, the history gains it. */
-  async addVersion(db: ParameterDb, account: string, region: string, name: string, fields: VersionFields, version: VersionRow): Promise<void> {
+  async addVersion(db: ParameterDb, account: string, region: string, name: string, fields: VersionFields, version: VersionRow, previousTier: VersionFields['tier']): Promise<void> {
     await db.insertInto('parameter_versions').values(version).execute();
+    if (previousTier !== fields.tier) {
+      await adjustCount(db, account, region, previousTier, -1);
+      await adjustCount(db, account, region, fields.tier, 1);
+    }
     await db.updateTable('parameters').set(fields).where('account_id', '=', account).where('region', '=', region).where('name', '=', name).execute();
   },
 
@@ -48,9 +62,10 @@ export const parameterStore = {
     db.deleteFrom('parameter_versions').where('account_id', '=', account).where('region', '=', region).where('name', '=', name).where('version', '=', version).execute(),
 
   async delete(db: ParameterDb, account: string, region: string, name: string): Promise<boolean> {
-    const res = await db.deleteFrom('parameters').where('account_id', '=', account).where('region', '=', region).where('name', '=', name).executeTakeFirst();
+    const gone = await db.deleteFrom('parameters').where('account_id', '=', account).where('region', '=', region).where('name', '=', name).returning('tier').executeTakeFirst();
     await db.deleteFrom('parameter_versions').where('account_id', '=', account).where('region', '=', region).where('name', '=', name).execute();
-    return Number(res.numDeletedRows) > 0;
+    if (gone) await adjustCount(db, account, region, gone.tier, -1);
+    return gone !== undefined;
   },
 
   setLabels: (db: ParameterDb, account: string, region: string, name: string, version: number, labels: string[]) =>
@@ -80,14 +95,8 @@ export const parameterStore = {
   },
 
   async countInTier(db: ParameterDb, account: string, region: string, tier: 'Standard' | 'Advanced'): Promise<number> {
-    const r = await db
-      .selectFrom('parameters')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('account_id', '=', account)
-      .where('region', '=', region)
-      .where('tier', '=', tier)
-      .executeTakeFirstOrThrow();
-    return Number(r.n);
+    const r = await db.selectFrom('parameter_counts').select('count').where('account_id', '=', account).where('region', '=', region).where('tier', '=', tier).executeTakeFirst();
+    return r?.count ?? 0;
   },
 
   /** Parameters in name order, for listings; ranges use the primary key or the path index. */

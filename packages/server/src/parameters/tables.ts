@@ -48,9 +48,17 @@ export interface SettingRow {
   modified_user: string;
 }
 
+export interface CountRow {
+  account_id: string;
+  region: string;
+  tier: 'Standard' | 'Advanced';
+  count: number;
+}
+
 export type ParameterTables = {
   parameters: ParameterRow;
   parameter_versions: VersionRow;
+  parameter_counts: CountRow;
 };
 
 /** The columns of a version, shared by the parameter row (its current version) and the history. */
@@ -86,8 +94,9 @@ export const parameterMigrations: MigrationStep[] = [
       )
         .addPrimaryKeyConstraint('parameters_pk', ['account_id', 'region', 'name'])
         .execute();
-      await db.schema.createIndex('parameters_path').on('parameters').columns(['account_id', 'region', 'path', 'name']).execute();
-      await db.schema.createIndex('parameters_tier').on('parameters').columns(['account_id', 'region', 'tier']).execute();
+      // The path leads: an index that starts like the primary key competes with it for lookups
+      // by name, and PostgreSQL, planning before a new table is analysed, can pick the wrong one.
+      await db.schema.createIndex('parameters_path').on('parameters').columns(['path', 'account_id', 'region', 'name']).execute();
       await versionColumns(
         db.schema
           .createTable('parameter_versions')
@@ -97,6 +106,21 @@ export const parameterMigrations: MigrationStep[] = [
           .addColumn('labels', 'text', (c) => c.notNull()),
       )
         .addPrimaryKeyConstraint('parameter_versions_pk', ['account_id', 'region', 'name', 'version'])
+        .execute();
+    },
+  },
+  {
+    // Tier limits are checked on every create; a counter kept in the write's transaction answers
+    // in one row, where an index on (account, region, tier) competed with the primary key.
+    name: '0601_parameter_counts',
+    async up(db) {
+      await db.schema
+        .createTable('parameter_counts')
+        .addColumn('account_id', 'text', (c) => c.notNull())
+        .addColumn('region', 'text', (c) => c.notNull())
+        .addColumn('tier', 'text', (c) => c.notNull())
+        .addColumn('count', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('parameter_counts_pk', ['account_id', 'region', 'tier'])
         .execute();
     },
   },
