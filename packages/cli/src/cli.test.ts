@@ -132,6 +132,14 @@ describe('capstan server', () => {
     assert.equal(who.Account, '444455556666');
   });
 
+  test('a root key that does not match the store is refused at start', async () => {
+    assert.equal(await stop(server), 0);
+    const r = capstan(['server', '--data-dir', dir, '--listen', '127.0.0.1:0'], { CAPSTAN_ROOT_KEY: Buffer.alloc(32, 7).toString('base64') });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /the root key does not open the secrets in this database/);
+    server = await serve(dir);
+  });
+
   test('a bad --listen is refused with a clear message', () => {
     const r = capstan(['server', '--data-dir', dir, '--listen', 'nowhere']);
     assert.equal(r.status, 1);

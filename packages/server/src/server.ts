@@ -11,7 +11,8 @@ import { buildApp } from './http/app.js';
 import { ResourceTagRegistry } from './iam/authorize.js';
 import { CredentialResolver } from './iam/credentials.js';
 import { iamOperations } from './iam/operations.js';
-import { IamService, type AccountBootstrap } from './iam/service.js';
+import { IamService, secretContext, type AccountBootstrap } from './iam/service.js';
+import { unseal } from './crypto/seal.js';
 import { stsOperations } from './iam/sts-operations.js';
 import { iamMigrations } from './iam/tables.js';
 import { kmsCapability } from './kms/index.js';
@@ -103,6 +104,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const scheduler = new Scheduler(database, clock, options.schedulerPollMs !== undefined ? { pollMs: options.schedulerPollMs } : {});
   const core: Core = { database, clock, rootKey, iam, credentials, resourceTags: new ResourceTagRegistry(), audit: new AuditTrail(database), throttle, scheduler, events: new EventLog(database, clock), registry };
 
+  await checkRootKey(core, database);
   for (const capability of CAPABILITIES) await capability.start?.(core);
   const bootstrap = await bootstrapAdmin(core, options, log);
   const app = buildApp(core, { trustProxy: options.trustProxy ?? false });
@@ -127,6 +129,21 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await database.close();
     },
   };
+}
+
+/**
+ * A root key that does not open the store's secrets would fail every call with an internal
+ * error; say so at start instead, before serving.
+ */
+async function checkRootKey(core: Core, database: Awaited<ReturnType<typeof openDatabase>>): Promise<void> {
+  const sample = await core.iam.db.selectFrom('iam_access_keys').select(['access_key_id', 'secret_sealed']).limit(1).executeTakeFirst();
+  if (!sample) return;
+  try {
+    unseal(core.rootKey, sample.secret_sealed, secretContext(sample.access_key_id));
+  } catch {
+    await database.close();
+    throw new Error('the root key does not open the secrets in this database: start the server with the root key it was created with (DIR/root.key, CAPSTAN_ROOT_KEY_FILE or CAPSTAN_ROOT_KEY)');
+  }
 }
 
 /**
