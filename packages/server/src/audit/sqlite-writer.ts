@@ -28,7 +28,7 @@ const writeBatch = db.transaction((batch) => {
 parentPort.on('message', (m) => {
   try {
     // Short transactions: the server's own writes wait for this lock, and they block while waiting.
-    for (let i = 0; i < m.batch.length; i += 100) writeBatch.immediate(m.batch.slice(i, i + 100));
+    for (let i = 0; i < m.batch.length; i += 500) writeBatch.immediate(m.batch.slice(i, i + 500));
     parentPort.postMessage({ seq: m.seq });
   } catch (e) {
     parentPort.postMessage({ seq: m.seq, error: String(e && e.message || e) });
