@@ -121,7 +121,12 @@ onEveryEngine('audit trail through @aws-sdk/client-cloudtrail', (engine) => {
       assert.ok(iamEvents.Events!.length > 0 && iamEvents.Events!.every((e) => e.EventSource === 'iam.amazonaws.com'));
       const byKey = await lookup({ LookupAttributes: [{ AttributeKey: 'AccessKeyId', AttributeValue: 'AKIANOTUSED000000000' }] });
       assert.equal(byKey.Events!.length, 0);
-      const future = await lookup({ StartTime: new Date(Date.now() + 3_600_000) });
+      const one = byName.Events![1]!;
+    const byId = await lookup({ LookupAttributes: [{ AttributeKey: 'EventId', AttributeValue: one.EventId! }] });
+    assert.deepEqual(byId.Events!.map((e) => e.EventId), [one.EventId]);
+    const byResource = await lookup({ LookupAttributes: [{ AttributeKey: 'ResourceType', AttributeValue: 'AWS::SSM::Servicesetting' }] });
+    assert.ok(byResource.Events!.length >= 3 && byResource.Events!.every((e) => e.Resources!.some((r) => r.ResourceType === 'AWS::SSM::Servicesetting')));
+    const future = await lookup({ StartTime: new Date(Date.now() + 3_600_000) });
       assert.equal(future.Events!.length, 0);
     });
 

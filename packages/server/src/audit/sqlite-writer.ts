@@ -18,11 +18,11 @@ const insertEvent = db.prepare(
   'principal_id, principal_type, username, access_key_id, source_ip, user_agent, error_code, error_message, request_parameters, resources) values ' +
   '(@event_id, @request_id, @account_id, @region, @event_time, @event_source, @event_name, @read_only, @principal_arn, ' +
   '@principal_id, @principal_type, @username, @access_key_id, @source_ip, @user_agent, @error_code, @error_message, @request_parameters, @resources)');
-const insertResource = db.prepare('insert into audit_resources (event_id, account_id, resource_type, resource_name) values (?, ?, ?, ?)');
+const insertResource = db.prepare('insert into audit_resources (event_id, account_id, event_time, resource_type, resource_name) values (?, ?, ?, ?, ?)');
 const writeBatch = db.transaction((batch) => {
   for (const r of batch) {
     insertEvent.run(r.event);
-    for (const res of r.resources) insertResource.run(r.event.event_id, r.event.account_id, res.type, res.name);
+    for (const res of r.resources) insertResource.run(r.event.event_id, r.event.account_id, r.event.event_time, res.type, res.name);
   }
 });
 parentPort.on('message', (m) => {

@@ -80,7 +80,7 @@ export class AuditTrail {
         const slice = batch.slice(i, i + BATCH);
         await trx.insertInto('audit_events').values(slice.map((r) => r.event)).execute();
         const resources: AuditResourceRow[] = slice.flatMap((r) =>
-          r.resources.map((res) => ({ event_id: r.event.event_id, account_id: r.event.account_id, resource_type: res.type, resource_name: res.name })),
+          r.resources.map((res) => ({ event_id: r.event.event_id, account_id: r.event.account_id, event_time: r.event.event_time, resource_type: res.type, resource_name: res.name })),
         );
         if (resources.length) await trx.insertInto('audit_resources').values(resources).execute();
       }
@@ -94,7 +94,7 @@ export class AuditTrail {
    */
   private async writePostgres(batch: AuditRecord[]): Promise<void> {
     const col = <K extends keyof AuditEventRow>(k: K) => batch.map((r) => r.event[k]);
-    const resources = batch.flatMap((r) => r.resources.map((res) => [r.event.event_id, r.event.account_id, res.type, res.name] as const));
+    const resources = batch.flatMap((r) => r.resources.map((res) => [r.event.event_id, r.event.account_id, res.type, res.name, r.event.event_time] as const));
     await this.db.transaction().execute(async (trx) => {
       await sql`insert into audit_events (event_id, request_id, account_id, region, event_time, event_source, event_name, read_only, principal_arn,
           principal_id, principal_type, username, access_key_id, source_ip, user_agent, error_code, error_message, request_parameters, resources)
@@ -104,8 +104,8 @@ export class AuditTrail {
           ${col('access_key_id')}::text[], ${col('source_ip')}::text[], ${col('user_agent')}::text[], ${col('error_code')}::text[],
           ${col('error_message')}::text[], ${col('request_parameters')}::text[], ${col('resources')}::text[])`.execute(trx);
       if (resources.length) {
-        await sql`insert into audit_resources (event_id, account_id, resource_type, resource_name)
-          select * from unnest(${resources.map((r) => r[0])}::text[], ${resources.map((r) => r[1])}::text[], ${resources.map((r) => r[2])}::text[], ${resources.map((r) => r[3])}::text[])`.execute(trx);
+        await sql`insert into audit_resources (event_id, account_id, resource_type, resource_name, event_time)
+          select * from unnest(${resources.map((r) => r[0])}::text[], ${resources.map((r) => r[1])}::text[], ${resources.map((r) => r[2])}::text[], ${resources.map((r) => r[3])}::text[], ${resources.map((r) => r[4])}::bigint[])`.execute(trx);
       }
     });
   }
@@ -124,6 +124,7 @@ export class AuditTrail {
       const { key, value } = q.attribute;
       const column = ATTRIBUTE_COLUMNS[key];
       if (column === 'read_only') query = query.where('read_only', '=', value === 'true' ? 1 : 0);
+      else if (column === 'event_id') query = query.where('event_time', '=', timeOfId(value)).where('event_id', '=', value);
       else if (column) query = query.where(column, '=', value);
       else {
         const col = key === 'ResourceType' ? 'resource_type' : 'resource_name';
@@ -137,6 +138,12 @@ export class AuditTrail {
     const events = rows.slice(0, q.limit);
     return { events, more };
   }
+}
+
+/** Event ids are version-7 UUIDs: their first 48 bits are the event's time in milliseconds. */
+function timeOfId(id: string): number {
+  const hex = id.replace(/-/g, '').slice(0, 12);
+  return /^[0-9a-f]{12}$/i.test(hex) ? parseInt(hex, 16) : -1;
 }
 
 const ATTRIBUTE_COLUMNS: Record<string, 'event_id' | 'event_name' | 'read_only' | 'username' | 'event_source' | 'access_key_id' | undefined> = {
