@@ -16,6 +16,7 @@ import { unseal } from './crypto/seal.js';
 import { stsOperations } from './iam/sts-operations.js';
 import { iamMigrations } from './iam/tables.js';
 import { kmsCapability } from './kms/index.js';
+import { documentsCapability } from './documents/index.js';
 import { parametersCapability } from './parameters/index.js';
 import { settingsCapability } from './settings/index.js';
 import { taggingCapability } from './tagging/index.js';
@@ -70,7 +71,7 @@ export interface RunningServer {
 export const CORE_MIGRATIONS: MigrationStep[] = [...eventMigrations, ...iamMigrations, ...auditMigrations, ...throttleMigrations, ...schedulerMigrations];
 export const CORE_OPERATIONS: AnyOperation[] = [...stsOperations, ...iamOperations, ...auditOperations];
 /** The capabilities, in start order: one may use those before it. */
-export const CAPABILITIES: readonly Capability[] = [kmsCapability, settingsCapability, taggingCapability, parametersCapability];
+export const CAPABILITIES: readonly Capability[] = [kmsCapability, settingsCapability, taggingCapability, parametersCapability, documentsCapability];
 /** Every operation the server answers. */
 export const ALL_OPERATIONS: AnyOperation[] = [...CORE_OPERATIONS, ...CAPABILITIES.flatMap((c) => c.operations)];
 export const ALL_MIGRATIONS: MigrationStep[] = [...CORE_MIGRATIONS, ...CAPABILITIES.flatMap((c) => c.migrations)];

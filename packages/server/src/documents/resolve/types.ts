@@ -1,22 +1,7 @@
 import { AwsError } from '../../protocol/errors.js';
 
-// A structural copy of the declaration types `documents/validation/index.ts` exports, kept here
-// while that module is written in parallel; the shapes must stay identical, so swapping this
-// file for a re-export is the whole migration.
-export type ParameterType = 'String' | 'StringList' | 'Integer' | 'Boolean' | 'MapList' | 'StringMap';
-export interface ParameterDeclaration {
-  name: string;
-  type: ParameterType;
-  description?: string;
-  default?: unknown;
-  allowedValues?: string[];
-  allowedPattern?: string;
-  minItems?: number;
-  maxItems?: number;
-  minChars?: number;
-  maxChars?: number;
-  displayType?: 'textarea' | 'textfield';
-}
+// The declarations are the validator's: what it accepts is exactly what binding understands.
+export type { ParameterDeclaration, ParameterType } from '../validation/index.js';
 
 /** SendCommand/StartAutomation/… parameters as the API gives them: name → list of strings (AWS's wire shape). */
 export type SuppliedParameters = Record<string, string[]>;

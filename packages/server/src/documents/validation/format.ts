@@ -30,7 +30,7 @@ function jsonPosition(content: string, e: Error): string {
 
 function parseYaml(content: string): unknown {
   // One document only: a second `---` document would be silently dropped by a lenient reader.
-  const doc = parseDocument(content, { prettyErrors: true, uniqueKeys: true, strict: true, maxAliasCount: 100 });
+  const doc = parseDocument(content, { prettyErrors: true, uniqueKeys: true, strict: true });
   const problem = doc.errors[0];
   if (problem) throw invalidContent(`The content is not valid YAML: ${firstLine(problem.message)}`);
   try {
@@ -40,7 +40,8 @@ function parseYaml(content: string): unknown {
   }
 }
 
-const firstLine = (text: string) => text.split('\n')[0]!.trim();
+// The YAML library follows its first line with a snippet of the source; the line alone says enough.
+const firstLine = (text: string) => text.split('\n')[0]!.trim().replace(/:$/, '');
 
 /**
  * Converts content between JSON and YAML. The content must be valid in `from`; TEXT content
