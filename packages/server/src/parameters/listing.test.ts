@@ -6,16 +6,8 @@ import {
   type DescribeParametersCommandInput, type GetParametersByPathCommandInput,
 } from '@aws-sdk/client-ssm';
 import { onEveryEngine } from '../test-support/engines.js';
+import { failure } from '../test-support/failure.js';
 import { startTestServer, type TestServer } from '../test-support/server.js';
-
-async function failure(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  assert.fail('the call succeeded');
-}
 
 onEveryEngine('Parameter Store listings', (engine) => {
   let t: TestServer;

@@ -6,17 +6,8 @@ import {
   ResetServiceSettingCommand, SSMClient, UnlabelParameterVersionCommand, UpdateServiceSettingCommand, type PutParameterCommandInput,
 } from '@aws-sdk/client-ssm';
 import { onEveryEngine } from '../test-support/engines.js';
+import { failure } from '../test-support/failure.js';
 import { startTestServer, type TestServer } from '../test-support/server.js';
-
-/** The error an SSM call fails with, or a failure when it succeeds. */
-async function failure(p: Promise<unknown>): Promise<Error & { $metadata: { httpStatusCode: number } }> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error & { $metadata: { httpStatusCode: number } };
-  }
-  assert.fail('the call succeeded');
-}
 
 onEveryEngine('Parameter Store', (engine) => {
   let t: TestServer;

@@ -3,19 +3,11 @@ import assert from 'node:assert/strict';
 import { DescribeParametersCommand, GetParameterCommand, GetParameterHistoryCommand, PutParameterCommand, SSMClient, type PutParameterCommandInput } from '@aws-sdk/client-ssm';
 import { ManualClock } from '../scheduler/clock.js';
 import { onEveryEngine } from '../test-support/engines.js';
+import { failure } from '../test-support/failure.js';
 import { startTestServer, type TestServer } from '../test-support/server.js';
 import { POLICY_EVENT } from './index.js';
 
 const HOUR = 3_600_000;
-
-async function failure(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  assert.fail('the call succeeded');
-}
 
 onEveryEngine('parameter policies', (engine) => {
   let t: TestServer;

@@ -8,16 +8,8 @@ import { CreateAliasCommand, CreateKeyCommand, DisableKeyCommand, EnableKeyComma
 import { GetParameterCommand, GetParameterHistoryCommand, GetParametersCommand, PutParameterCommand, SSMClient, type PutParameterCommandInput } from '@aws-sdk/client-ssm';
 import { ManualClock } from '../scheduler/clock.js';
 import { onEveryEngine } from '../test-support/engines.js';
+import { failure } from '../test-support/failure.js';
 import { startTestServer, type TestServer } from '../test-support/server.js';
-
-async function failure(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  assert.fail('the call succeeded');
-}
 
 onEveryEngine('SecureString', (engine) => {
   let t: TestServer;

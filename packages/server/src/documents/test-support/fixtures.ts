@@ -1,15 +1,6 @@
-import assert from 'node:assert/strict';
 import type { CallContext, Core } from '../../protocol/context.js';
 
-/** The error a call fails with, or a test failure when it succeeds. */
-export async function failure(p: Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  assert.fail('the call succeeded');
-}
+export { failure } from '../../test-support/failure.js';
 
 /** A valid Command document (schema 2.2) whose description and parameter default carry `message`. */
 export const commandContent = (message: string, extra: Record<string, unknown> = {}) =>
