@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerAgentCommands } from './commands/agent.js';
 import { registerAccountCommands } from './commands/account.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerIamCommands } from './commands/iam.js';
@@ -12,6 +13,7 @@ registerIamCommands(program);
 registerAccountCommands(program);
 registerThrottleCommands(program);
 registerAuditCommands(program);
+registerAgentCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const e = err as { name?: string; message?: string };

@@ -18,6 +18,7 @@ import { iamMigrations } from './iam/tables.js';
 import { kmsCapability } from './kms/index.js';
 import { documentsCapability } from './documents/index.js';
 import { parametersCapability } from './parameters/index.js';
+import { nodesCapability } from './nodes/index.js';
 import { settingsCapability } from './settings/index.js';
 import { taggingCapability } from './tagging/index.js';
 import type { Capability } from './protocol/capability.js';
@@ -55,6 +56,8 @@ export interface ServerOptions {
   credentialTtlMs?: number;
   trustProxy?: boolean;
   schedulerPollMs?: number;
+  /** How often agents ping their control channel; a node is ConnectionLost after two missed pings. */
+  agentPingMs?: number;
   /** Where bootstrap messages go; the admin secret is printed here exactly once. */
   log?: (line: string) => void;
 }
@@ -71,7 +74,7 @@ export interface RunningServer {
 export const CORE_MIGRATIONS: MigrationStep[] = [...eventMigrations, ...iamMigrations, ...auditMigrations, ...throttleMigrations, ...schedulerMigrations];
 export const CORE_OPERATIONS: AnyOperation[] = [...stsOperations, ...iamOperations, ...auditOperations];
 /** The capabilities, in start order: one may use those before it. */
-export const CAPABILITIES: readonly Capability[] = [kmsCapability, settingsCapability, taggingCapability, parametersCapability, documentsCapability];
+export const CAPABILITIES: readonly Capability[] = [kmsCapability, settingsCapability, taggingCapability, parametersCapability, documentsCapability, nodesCapability];
 /** Every operation the server answers. */
 export const ALL_OPERATIONS: AnyOperation[] = [...CORE_OPERATIONS, ...CAPABILITIES.flatMap((c) => c.operations)];
 export const ALL_MIGRATIONS: MigrationStep[] = [...CORE_MIGRATIONS, ...CAPABILITIES.flatMap((c) => c.migrations)];
@@ -106,9 +109,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const core: Core = { database, clock, rootKey, iam, credentials, resourceTags: new ResourceTagRegistry(), audit: new AuditTrail(database), throttle, scheduler, events: new EventLog(database, clock), registry };
 
   await checkRootKey(core, database);
-  for (const capability of CAPABILITIES) await capability.start?.(core);
+  for (const capability of CAPABILITIES) await capability.start?.(core, options.agentPingMs !== undefined ? { agentPingMs: options.agentPingMs } : {});
   const bootstrap = await bootstrapAdmin(core, options, log);
   const app = buildApp(core, { trustProxy: options.trustProxy ?? false });
+  for (const capability of CAPABILITIES) capability.http?.(app, core);
   const address = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
   scheduler.start();
   const reload = setInterval(() => void throttle.reload().catch(() => undefined), 10_000);

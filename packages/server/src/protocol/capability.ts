@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify';
 import type { MigrationStep } from '../store/migrations.js';
 import type { Core } from './context.js';
 import type { AnyOperation } from './registry.js';
@@ -10,7 +11,15 @@ export interface Capability {
   readonly name: string;
   readonly migrations: readonly MigrationStep[];
   readonly operations: readonly AnyOperation[];
-  start?(core: Core): void | Promise<void>;
+  start?(core: Core, options: CapabilityOptions): void | Promise<void>;
+  /** Endpoints beyond the AWS protocols (the agent's registration and channel). */
+  http?(app: FastifyInstance, core: Core): void;
+}
+
+/** Server options a capability reads at start. */
+export interface CapabilityOptions {
+  /** How often agents ping their control channel (30 s). */
+  agentPingMs?: number;
 }
 
 /**

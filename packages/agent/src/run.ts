@@ -1,0 +1,80 @@
+import { createPrivateKey, sign } from 'node:crypto';
+import WebSocket from 'ws';
+import { instanceInfo } from './info.js';
+import { loadIdentity } from './state.js';
+
+/** The server's close code for an identity it will not accept: retrying cannot help. */
+const CLOSE_REFUSED = 4003;
+const BACKOFF_START_MS = 500;
+const BACKOFF_CAP_MS = 30_000;
+
+export interface RunOptions {
+  stateDir: string;
+  log?: (line: string) => void;
+  /** Stops the loop (tests, signals). */
+  signal?: AbortSignal;
+}
+
+export class IdentityRefused extends Error {}
+
+/**
+ * Holds the control channel open for as long as it runs: reconnects after any failure with
+ * jittered exponential backoff, and gives up only when the server refuses the identity.
+ */
+export async function runAgent(o: RunOptions): Promise<void> {
+  const log = o.log ?? ((line: string) => console.log(`${new Date().toISOString()} ${line}`));
+  const { identity, privateKeyPem } = loadIdentity(o.stateDir);
+  const key = createPrivateKey(privateKeyPem);
+  const url = `${identity.endpoint.replace(/^http/, 'ws')}/capstan/agent/v1/channel`;
+  let failures = 0;
+  log(`agent ${identity.instanceId} starting (server ${identity.endpoint})`);
+  while (!o.signal?.aborted) {
+    const outcome = await session(url, identity.instanceId, key, log, o.signal, () => (failures = 0));
+    if (outcome.refused) throw new IdentityRefused(`the server refused instance ${identity.instanceId}: ${outcome.reason}`);
+    if (o.signal?.aborted) break;
+    // Full jitter: a fleet that lost the server together does not return in lockstep.
+    const delay = Math.round(Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_START_MS * 2 ** failures++));
+    log(`disconnected (${outcome.reason}); reconnecting in ${delay} ms`);
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, delay);
+      o.signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+    });
+  }
+  log('agent stopped');
+}
+
+function session(url: string, instanceId: string, key: ReturnType<typeof createPrivateKey>, log: (l: string) => void, signal: AbortSignal | undefined, onOnline: () => void): Promise<{ refused: boolean; reason: string }> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, { handshakeTimeout: 10_000 });
+    let reason = 'connection closed';
+    let pinger: NodeJS.Timeout | undefined;
+    let lastPong = Date.now();
+    const abort = () => ws.close(1000, 'agent stopping');
+    signal?.addEventListener('abort', abort, { once: true });
+    ws.on('message', (data) => {
+      const m = JSON.parse(data.toString()) as { type?: string; nonce?: string; pingMs?: number; message?: string };
+      if (m.type === 'challenge' && m.nonce) {
+        const signature = sign(null, Buffer.concat([Buffer.from(m.nonce, 'base64'), Buffer.from(instanceId, 'utf8')]), key).toString('base64');
+        ws.send(JSON.stringify({ type: 'hello', instanceId, signature, info: instanceInfo() }));
+        const every = m.pingMs ?? 30_000;
+        pinger = setInterval(() => {
+          // Two intervals without an answer: the path to the server is dead even if TCP says not.
+          if (Date.now() - lastPong > 2 * every + 1000) return ws.terminate();
+          ws.send(JSON.stringify({ type: 'ping' }));
+        }, every);
+      } else if (m.type === 'welcome') {
+        lastPong = Date.now();
+        onOnline();
+        log(`online as ${instanceId}`);
+      } else if (m.type === 'pong') lastPong = Date.now();
+      else if (m.type === 'error') reason = m.message ?? reason;
+    });
+    ws.on('error', (e) => (reason = e.message));
+    ws.on('close', (code, why) => {
+      clearInterval(pinger);
+      signal?.removeEventListener('abort', abort);
+      if (why.length && reason === 'connection closed') reason = why.toString();
+      resolve({ refused: code === CLOSE_REFUSED, reason });
+    });
+  });
+}

@@ -1,0 +1,124 @@
+import { createPublicKey, randomBytes, verify } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { RegistrationRefused, type NodeService } from './service.js';
+
+export const REGISTER_PATH = '/capstan/agent/v1/register';
+export const CHANNEL_PATH = '/capstan/agent/v1/channel';
+
+/** Close codes the agent acts on: 4003 means its identity is refused and retrying will not help. */
+export const CLOSE_REFUSED = 4003;
+export const CLOSE_REPLACED = 4000;
+
+const str = (v: unknown, max = 256) => (typeof v === 'string' ? v.slice(0, max) : '');
+
+/** The agent-facing endpoints: registration over HTTP and the control channel over WebSocket. */
+export function attachAgentEndpoints(app: FastifyInstance, nodes: NodeService): void {
+  app.post(REGISTER_PATH, async (req, reply) => {
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '') as Record<string, unknown>;
+    } catch {
+      return reply.code(400).send({ error: 'the body must be JSON' });
+    }
+    const { activationId, activationCode, publicKey, region, hostname } = body;
+    if (typeof activationId !== 'string' || typeof activationCode !== 'string' || typeof publicKey !== 'string') {
+      return reply.code(400).send({ error: 'activationId, activationCode and publicKey are required' });
+    }
+    try {
+      const key = createPublicKey({ key: Buffer.from(publicKey, 'base64'), format: 'der', type: 'spki' });
+      if (key.asymmetricKeyType !== 'ed25519') throw new Error('not Ed25519');
+    } catch {
+      return reply.code(400).send({ error: 'publicKey must be an Ed25519 public key, base64 SPKI DER' });
+    }
+    try {
+      const out = await nodes.register({ activationId, activationCode, publicKey, ...(typeof region === 'string' ? { region } : {}), ...(typeof hostname === 'string' ? { hostname: hostname.slice(0, 255) } : {}) });
+      return reply.code(200).send(out);
+    } catch (e) {
+      if (e instanceof RegistrationRefused) return reply.code(403).send({ error: `registration refused: ${e.message}` });
+      throw e;
+    }
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  const channels = new Map<string, WebSocket>();
+  nodes.closeChannel = (instanceId) => channels.get(instanceId)?.close(CLOSE_REFUSED, 'instance deregistered');
+  app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if ((req.url ?? '').split('?')[0] !== CHANNEL_PATH) return void socket.destroy();
+    wss.handleUpgrade(req, socket, head, (ws) => serve(ws, req));
+  });
+  app.addHook('onClose', async () => {
+    for (const ws of wss.clients) ws.terminate();
+    wss.close();
+  });
+
+  const serve = (ws: WebSocket, req: IncomingMessage) => {
+    const nonce = randomBytes(32);
+    let state: 'challenged' | 'verifying' | 'ready' = 'challenged';
+    let instanceId = '';
+    const refuse = (reason: string) => {
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'error', message: reason }));
+      ws.close(CLOSE_REFUSED, reason.slice(0, 120));
+    };
+    ws.send(JSON.stringify({ type: 'challenge', nonce: nonce.toString('base64'), pingMs: nodes.pingMs }));
+    ws.on('message', (data) => {
+      let m: Record<string, unknown>;
+      try {
+        m = JSON.parse(data.toString()) as Record<string, unknown>;
+      } catch {
+        return refuse('messages must be JSON');
+      }
+      if (state === 'challenged' && m.type === 'hello') {
+        // Each challenge is answered once: a second hello on this connection is a replay.
+        state = 'verifying';
+        void hello(m).catch(() => refuse('internal error'));
+      } else if (state === 'ready' && m.type === 'ping') {
+        void nodes.update(instanceId, { last_ping_at: nodes.core.clock.now(), connected: 1 }).then(
+          () => ws.readyState === ws.OPEN && ws.send(JSON.stringify({ type: 'pong' })),
+          () => undefined,
+        );
+      } else if (state !== 'verifying') refuse(`unexpected ${str(m.type, 20) || 'message'} in state ${state}`);
+    });
+    ws.on('close', () => {
+      if (state !== 'ready' || channels.get(instanceId) !== ws) return;
+      channels.delete(instanceId);
+      void nodes.update(instanceId, { connected: 0 }).catch(() => undefined);
+    });
+
+    const hello = async (m: Record<string, unknown>) => {
+      const id = str(m.instanceId, 32);
+      const row = id ? await nodes.instanceById(id) : undefined;
+      if (!row) return refuse(`instance ${id || '(none)'} is not registered or was deregistered`);
+      const message = Buffer.concat([nonce, Buffer.from(id, 'utf8')]);
+      let good = false;
+      try {
+        const key = createPublicKey({ key: Buffer.from(row.public_key, 'base64'), format: 'der', type: 'spki' });
+        good = verify(null, message, key, Buffer.from(str(m.signature, 200), 'base64'));
+      } catch {
+        good = false;
+      }
+      if (!good) return refuse(`the signature does not match instance ${id}'s key`);
+      if (ws.readyState !== ws.OPEN) return;
+      const i = (m.info ?? {}) as Record<string, unknown>;
+      const ip = str(i.ipAddress, 64) || (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+      await nodes.update(id, {
+        connected: 1,
+        last_ping_at: nodes.core.clock.now(),
+        agent_version: str(i.agentVersion, 64),
+        platform_type: ['Linux', 'Windows', 'MacOS'].includes(str(i.platformType)) ? str(i.platformType) : 'Linux',
+        platform_name: str(i.platformName),
+        platform_version: str(i.platformVersion),
+        ip_address: ip,
+        computer_name: str(i.hostname) || row.computer_name,
+      });
+      instanceId = id;
+      state = 'ready';
+      const previous = channels.get(id);
+      channels.set(id, ws);
+      previous?.close(CLOSE_REPLACED, 'replaced by a newer connection');
+      ws.send(JSON.stringify({ type: 'welcome', instanceId: id }));
+    };
+  };
+}

@@ -1,0 +1,31 @@
+import type { Capability } from '../protocol/capability.js';
+import { taggingService } from '../tagging/index.js';
+import { attachAgentEndpoints } from './channel.js';
+import { instanceArn, nodeOperations } from './operations.js';
+import { NodeService } from './service.js';
+import { nodeService, nodeSlot } from './slot.js';
+import { nodeMigrations } from './tables.js';
+
+export { nodeService } from './slot.js';
+
+export const nodesCapability: Capability = {
+  name: 'nodes',
+  migrations: nodeMigrations,
+  operations: nodeOperations,
+  start(core, options) {
+    const svc = new NodeService(core, options.agentPingMs ?? 30_000);
+    nodeSlot.set(core, svc);
+    taggingService(core).register({
+      resourceType: 'ManagedInstance',
+      arn: (account, region, id) => instanceArn(region, account, id),
+      get: async (account, region, id) => {
+        const row = await svc.instance(account, region, id);
+        return row ? (JSON.parse(row.tags) as Record<string, string>) : undefined;
+      },
+      set: (account, region, id, tags) => svc.setTags(account, region, id, tags),
+    });
+  },
+  http(app, core) {
+    attachAgentEndpoints(app, nodeService(core));
+  },
+};

@@ -1,0 +1,91 @@
+import type { MigrationStep } from '../store/migrations.js';
+
+export interface ActivationRow {
+  account_id: string;
+  region: string;
+  activation_id: string;
+  /** SHA-256 of the code: the code is a password and is shown once. */
+  code_hash: string;
+  description: string;
+  default_instance_name: string;
+  iam_role: string;
+  registration_limit: number;
+  registrations_count: number;
+  expires_at: number;
+  created_at: number;
+  /** JSON object of tags. */
+  tags: string;
+}
+
+export interface InstanceRow {
+  account_id: string;
+  region: string;
+  instance_id: string;
+  activation_id: string;
+  iam_role: string;
+  name: string;
+  /** Ed25519 public key, base64 SPKI DER, that signs the agent's channel challenges. */
+  public_key: string;
+  registered_at: number;
+  /** 1 while an agent holds the channel open on some replica. */
+  connected: number;
+  last_ping_at: number | null;
+  agent_version: string;
+  platform_type: string;
+  platform_name: string;
+  platform_version: string;
+  ip_address: string;
+  computer_name: string;
+  tags: string;
+}
+
+export type NodeTables = { activations: ActivationRow; managed_instances: InstanceRow };
+
+export const nodeMigrations: MigrationStep[] = [
+  {
+    name: '0800_nodes',
+    async up(db) {
+      await db.schema
+        .createTable('activations')
+        .addColumn('account_id', 'text', (c) => c.notNull())
+        .addColumn('region', 'text', (c) => c.notNull())
+        .addColumn('activation_id', 'text', (c) => c.notNull())
+        .addColumn('code_hash', 'text', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('default_instance_name', 'text', (c) => c.notNull())
+        .addColumn('iam_role', 'text', (c) => c.notNull())
+        .addColumn('registration_limit', 'integer', (c) => c.notNull())
+        .addColumn('registrations_count', 'integer', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('tags', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('activations_pk', ['account_id', 'region', 'activation_id'])
+        .execute();
+      // Registration names the activation only, not its account.
+      await db.schema.createIndex('activations_by_id').on('activations').column('activation_id').unique().execute();
+      await db.schema
+        .createTable('managed_instances')
+        .addColumn('account_id', 'text', (c) => c.notNull())
+        .addColumn('region', 'text', (c) => c.notNull())
+        .addColumn('instance_id', 'text', (c) => c.notNull())
+        .addColumn('activation_id', 'text', (c) => c.notNull())
+        .addColumn('iam_role', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('public_key', 'text', (c) => c.notNull())
+        .addColumn('registered_at', 'bigint', (c) => c.notNull())
+        .addColumn('connected', 'integer', (c) => c.notNull())
+        .addColumn('last_ping_at', 'bigint')
+        .addColumn('agent_version', 'text', (c) => c.notNull())
+        .addColumn('platform_type', 'text', (c) => c.notNull())
+        .addColumn('platform_name', 'text', (c) => c.notNull())
+        .addColumn('platform_version', 'text', (c) => c.notNull())
+        .addColumn('ip_address', 'text', (c) => c.notNull())
+        .addColumn('computer_name', 'text', (c) => c.notNull())
+        .addColumn('tags', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('managed_instances_pk', ['account_id', 'region', 'instance_id'])
+        .execute();
+      // The channel's hello names the instance only.
+      await db.schema.createIndex('managed_instances_by_id').on('managed_instances').column('instance_id').unique().execute();
+    },
+  },
+];
