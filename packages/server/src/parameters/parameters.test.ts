@@ -114,6 +114,7 @@ onEveryEngine('Parameter Store', (engine) => {
     assert.equal(ok.Version, 1);
     assert.equal((await get('/ami/golden')).Parameter!.DataType, 'aws:ec2:image');
     assert.equal((await failure(put({ Name: '/ami/bad', Value: 'not-an-ami', Type: 'String', DataType: 'aws:ec2:image' }))).name, 'ValidationException');
+    assert.equal((await failure(put({ Name: '/ami/list', Value: 'ami-0123456789abcdef0', Type: 'StringList', DataType: 'aws:ec2:image' }))).name, 'UnsupportedParameterType');
   });
 
   test('changing the type of a hierarchical parameter is HierarchyTypeMismatchException', async () => {

@@ -3,7 +3,7 @@ import { settingsService } from '../settings/index.js';
 import { isUniqueViolation } from '../store/errors.js';
 import {
   hierarchyTypeMismatch, invalidAllowedPattern, parameterAlreadyExists, parameterLimitExceeded, parameterMaxVersionLimitExceeded,
-  parameterNotFound, parameterPatternMismatch, parameterVersionLabelLimitExceeded, parameterVersionNotFound, tooManyUpdates, validation,
+  parameterNotFound, parameterPatternMismatch, parameterVersionLabelLimitExceeded, parameterVersionNotFound, tooManyUpdates, unsupportedParameterType, validation,
 } from './errors.js';
 import { checkName, isValidLabel, parameterArn, parentPath } from './names.js';
 import { dueTimes, parsePolicies, type StoredPolicy } from './policies.js';
@@ -226,7 +226,7 @@ function rearm(existing: ParameterRow | undefined): StoredPolicy[] {
 function checkDataType(dataType: string, type: ParameterType, value: string): void {
   if (!DATA_TYPES.includes(dataType)) throw validation(`The following data type is not supported: ${dataType} (Data type names are all lowercase.)`);
   if (dataType === 'aws:ec2:image') {
-    if (type !== 'String') throw validation('The aws:ec2:image data type is only supported for String parameters.');
+    if (type !== 'String') throw unsupportedParameterType(`The parameter type ${type} isn't supported with the aws:ec2:image data type; use String.`);
     if (!AMI_ID.test(value)) throw validation(`Parameter value ${value} is not a valid Amazon Machine Image ID for the aws:ec2:image data type: use ami- followed by 8 or 17 hexadecimal characters.`);
   }
 }
