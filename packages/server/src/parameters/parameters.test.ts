@@ -212,6 +212,17 @@ onEveryEngine('Parameter Store', (engine) => {
     assert.equal((await get('/many/p:2')).Parameter!.Value, 'v2');
   });
 
+  test('concurrent overwrites each get a version or TooManyUpdates, and the history has no gaps', async () => {
+    await put({ Name: '/race/p', Value: 'v0', Type: 'String' });
+    const results = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => put({ Name: '/race/p', Value: `v${i + 1}`, Overwrite: true })));
+    const won = results.filter((r) => r.status === 'fulfilled').length;
+    for (const r of results) if (r.status === 'rejected') assert.equal((r.reason as Error).name, 'TooManyUpdates');
+    assert.ok(won >= 1);
+    assert.equal((await get('/race/p')).Parameter!.Version, 1 + won);
+    const versions = (await ssm.send(new GetParameterHistoryCommand({ Name: '/race/p' }))).Parameters!.map((h) => h.Version);
+    assert.deepEqual(versions, Array.from({ length: 1 + won }, (_, i) => i + 1));
+  });
+
   test('GetParameters returns found ones sorted and the rest in InvalidParameters', async () => {
     await put({ Name: '/batch/b', Value: 'B', Type: 'String' });
     await put({ Name: '/batch/a', Value: 'A', Type: 'String' });
