@@ -1,7 +1,7 @@
 // Shared pieces of the benchmarks: a real server process, wrk as the load process, parsing.
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -10,30 +10,57 @@ const root = new URL('..', import.meta.url).pathname;
 
 export interface Process {
   url: string;
+  /** The server's OS process id (after a restart, the new one's). */
+  pid?: number;
   stop(): Promise<void>;
+  /** Stops the server and starts a new process on the same data directory and port. */
+  restart?(): Promise<void>;
+}
+
+/** The hard `ulimit -n` of this process: what a child may raise its soft limit to without privileges. */
+export function hardFdLimit(): number {
+  const m = /^Max open files\s+\S+\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+  return m && m[1] !== 'unlimited' ? Number(m[1]) : Infinity;
+}
+
+/** The command line run with its soft fd limit raised to the hard one; exec keeps the pid. */
+export function withRaisedFdLimit(command: string, args: string[]): [string, string[]] {
+  return ['bash', ['-c', 'ulimit -n "$(ulimit -Hn)" && exec "$0" "$@"', command, ...args]];
 }
 
 /** `capstan server` with its default settings on a fresh SQLite data directory (or the PostgreSQL URL given), as an operator would run it. */
-export async function startCapstan(databaseUrl?: string): Promise<Process> {
+export async function startCapstan(databaseUrl?: string, o: { raiseFdLimit?: boolean } = {}): Promise<Process> {
   const dir = mkdtempSync(join(tmpdir(), 'capstan-bench-'));
-  const args = ['server', '--data-dir', join(dir, 'data'), '--listen', '127.0.0.1:0', ...(databaseUrl ? ['--database', databaseUrl] : [])];
   // BENCH_PROFILE=DIR writes a V8 CPU profile of the server there when it stops.
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-  const proc = spawn(process.execPath, [...profile, '--conditions=capstan-src', '--import', 'tsx', join(root, 'packages/cli/src/main.ts'), ...args], {
-    env: { ...process.env, CAPSTAN_ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId, CAPSTAN_ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey, CAPSTAN_ADMIN_ACCOUNT_ID: '123456789012' },
-  });
   let output = '';
-  proc.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const url = await waitFor(proc, /serving at (http:\/\/[\d.:]+)/);
-  return {
+  const launch = async (listen: string) => {
+    const args = ['server', '--data-dir', join(dir, 'data'), '--listen', listen, ...(databaseUrl ? ['--database', databaseUrl] : [])];
+    const line: [string, string[]] = [process.execPath, [...profile, '--conditions=capstan-src', '--import', 'tsx', join(root, 'packages/cli/src/main.ts'), ...args]];
+    const [command, argv] = o.raiseFdLimit ? withRaisedFdLimit(...line) : line;
+    const proc = spawn(command, argv, {
+      env: { ...process.env, CAPSTAN_ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId, CAPSTAN_ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey, CAPSTAN_ADMIN_ACCOUNT_ID: '123456789012' },
+    });
+    proc.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    return { proc, url: await waitFor(proc, /serving at (http:\/\/[\d.:]+)/) };
+  };
+  let { proc, url } = await launch('127.0.0.1:0');
+  const server: Process = {
     url,
+    pid: proc.pid,
     stop: async () => {
       await kill(proc);
       rmSync(dir, { recursive: true, force: true });
       if (process.env.BENCH_SERVER_OUTPUT) console.log(output.slice(-4000));
     },
+    restart: async () => {
+      await kill(proc);
+      ({ proc, url } = await launch(new URL(url).host));
+      server.pid = proc.pid;
+    },
   };
+  return server;
 }
 
 /** A bare node:http server answering a fixed body: the ceiling a Node server reaches here. */

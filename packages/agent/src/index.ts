@@ -1,4 +1,6 @@
-export { defaultStateDir, loadIdentity, type Identity } from './state.js';
+export { defaultStateDir, loadIdentity, saveIdentity, type Identity } from './state.js';
 export { register, type RegisterOptions } from './register.js';
 export { runAgent, IdentityRefused, type RunOptions } from './run.js';
 export { instanceInfo, AGENT_VERSION } from './info.js';
+export { diagnose, type Check } from './diagnose.js';
+export { systemdUnit, jitteredRestartSec, type UnitOptions } from './service-unit.js';

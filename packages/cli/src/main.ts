@@ -1,19 +1,29 @@
 import { Command } from 'commander';
-import { registerAgentCommands } from './commands/agent.js';
-import { registerAccountCommands } from './commands/account.js';
-import { registerAuditCommands } from './commands/audit.js';
-import { registerIamCommands } from './commands/iam.js';
-import { registerServerCommands } from './commands/server.js';
-import { registerThrottleCommands } from './commands/throttle.js';
 
 const program = new Command();
 program.name('capstan').description('Capstan: a self-hosted systems manager for fleets of servers, wire-compatible with AWS Systems Manager');
-registerServerCommands(program);
-registerIamCommands(program);
-registerAccountCommands(program);
-registerThrottleCommands(program);
-registerAuditCommands(program);
-registerAgentCommands(program);
+
+// `capstan agent …` runs on every node for as long as the node lives: load only the agent's
+// code for it, not the server's (database drivers, HTTP framework, AWS clients).
+if (process.argv[2] === 'agent') {
+  const { registerAgentCommands } = await import('./commands/agent.js');
+  registerAgentCommands(program);
+} else {
+  const [server, iam, account, throttle, audit, agent] = await Promise.all([
+    import('./commands/server.js'),
+    import('./commands/iam.js'),
+    import('./commands/account.js'),
+    import('./commands/throttle.js'),
+    import('./commands/audit.js'),
+    import('./commands/agent.js'),
+  ]);
+  server.registerServerCommands(program);
+  iam.registerIamCommands(program);
+  account.registerAccountCommands(program);
+  throttle.registerThrottleCommands(program);
+  audit.registerAuditCommands(program);
+  agent.registerAgentCommands(program);
+}
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const e = err as { name?: string; message?: string };

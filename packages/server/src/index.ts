@@ -9,3 +9,4 @@ export { loadRootKey } from './crypto/root-key.js';
 export { OperationRegistry, defineOperation, type AnyOperation, type OperationDef, type ServiceDef } from './protocol/registry.js';
 export * as services from './protocol/services.js';
 export { AwsError } from './protocol/errors.js';
+export { nodeService } from './nodes/index.js';

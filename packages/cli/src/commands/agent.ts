@@ -1,6 +1,22 @@
 import type { Command } from 'commander';
-import { resolve } from 'node:path';
-import { defaultStateDir, register, runAgent } from '@capstan/agent';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { defaultStateDir, diagnose, jitteredRestartSec, register, runAgent, systemdUnit } from '@capstan/agent';
+
+const DEFAULT_UNIT = '/etc/systemd/system/capstan-agent.service';
+
+const hasSystemctl = () => spawnSync('systemctl', ['--version'], { stdio: 'ignore' }).status === 0;
+
+function systemctl(...args: string[]): void {
+  const r = spawnSync('systemctl', args, { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`systemctl ${args.join(' ')} failed${r.status === null ? '' : ` with status ${r.status}`}`);
+}
+
+/** How this very process was started (node, its loader flags, the script), so the unit runs the same capstan. */
+function selfCommand(): string[] {
+  return [process.execPath, ...process.execArgv, realpathSync(process.argv[1]!)];
+}
 
 export function registerAgentCommands(program: Command): void {
   const agent = program.command('agent').description('run this machine as a managed node of a Capstan server');
@@ -25,5 +41,50 @@ export function registerAgentCommands(program: Command): void {
       process.once('SIGINT', () => stop.abort());
       process.once('SIGTERM', () => stop.abort());
       await runAgent({ stateDir: resolve(o.stateDir), signal: stop.signal });
+    });
+  agent
+    .command('diagnose')
+    .description('check, layer by layer, why this node is or is not reaching the server')
+    .option('--state-dir <dir>', 'where the identity and private key live', defaultStateDir())
+    .action(async (o: { stateDir: string }) => {
+      const checks = await diagnose(resolve(o.stateDir));
+      for (const c of checks) console.log(`${c.status.padEnd(4)}  ${c.name.padEnd(8)}  ${c.detail}`);
+      process.exitCode = checks.some((c) => c.status === 'FAIL') ? 1 : 0;
+    });
+  agent
+    .command('install-service')
+    .description('write a systemd unit that keeps `capstan agent run` running, and enable it')
+    .option('--state-dir <dir>', 'where the identity and private key live', defaultStateDir())
+    .option('--unit-path <path>', 'where to write the unit', DEFAULT_UNIT)
+    .option('--no-enable', 'only write the unit; print the commands that enable it')
+    .action((o: { stateDir: string; unitPath: string; enable: boolean }) => {
+      const unitPath = resolve(o.unitPath);
+      mkdirSync(dirname(unitPath), { recursive: true });
+      writeFileSync(unitPath, systemdUnit({ command: selfCommand(), stateDir: resolve(o.stateDir), restartSec: jitteredRestartSec() }), { mode: 0o644 });
+      console.log(`wrote ${unitPath}`);
+      const name = basename(unitPath);
+      if (o.enable && hasSystemctl()) {
+        systemctl('daemon-reload');
+        systemctl('enable', '--now', name);
+        console.log(`enabled and started ${name}`);
+      } else {
+        console.log(`${o.enable ? 'systemctl is not available; ' : ''}to start it at boot and now, run:`);
+        console.log(`  systemctl daemon-reload && systemctl enable --now ${name}`);
+      }
+    });
+  agent
+    .command('uninstall-service')
+    .description('stop and disable the systemd unit, and remove it')
+    .option('--unit-path <path>', 'the unit install-service wrote', DEFAULT_UNIT)
+    .option('--no-enable', 'only remove the unit; print the commands that stop it')
+    .action((o: { unitPath: string; enable: boolean }) => {
+      const unitPath = resolve(o.unitPath);
+      const name = basename(unitPath);
+      const live = o.enable && hasSystemctl();
+      if (live) systemctl('disable', '--now', name);
+      if (existsSync(unitPath)) rmSync(unitPath);
+      console.log(`removed ${unitPath}`);
+      if (live) systemctl('daemon-reload');
+      else console.log(`if it was enabled, run:\n  systemctl disable --now ${name} && systemctl daemon-reload`);
     });
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { startServer, type RunningServer } from '@capstan/server';
+import { startLocalAgent } from '../local-agent.js';
 
 export function parseListen(text: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text);
@@ -16,7 +17,7 @@ interface ServeOptions {
   trustProxy?: boolean;
 }
 
-async function serve(opts: ServeOptions, banner: boolean): Promise<RunningServer> {
+async function serve(opts: ServeOptions, banner: boolean, localAgent = false): Promise<RunningServer> {
   const { host, port } = parseListen(opts.listen);
   const env = process.env;
   const server = await startServer({
@@ -40,13 +41,26 @@ async function serve(opts: ServeOptions, banner: boolean): Promise<RunningServer
     console.log(`  export AWS_SHARED_CREDENTIALS_FILE=${dir}/credentials AWS_CONFIG_FILE=${dir}/config`);
     console.log(`  aws sts get-caller-identity --endpoint-url ${server.url}`);
   }
+  let agent: { stop: () => void } | undefined;
   const stop = async (signal: string) => {
     console.log(`${signal}: shutting down`);
+    agent?.stop();
     await server.close();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
+  if (localAgent) {
+    try {
+      const local = await startLocalAgent(server, dir);
+      agent = local;
+      console.log(`Local agent: managed node ${local.instanceId} (state in ${dir}/agent)`);
+      console.log(`  aws ssm describe-instance-information --endpoint-url ${server.url}`);
+    } catch (e) {
+      // The server is still useful without its local node; say why it is missing.
+      console.error(`Local agent not started: ${(e as Error).message}`);
+    }
+  }
   return server;
 }
 
@@ -64,10 +78,10 @@ export function registerServerCommands(program: Command): void {
 
   program
     .command('start')
-    .description('start a local server on SQLite in ./data and print how to use it')
+    .description('start a local server on SQLite in ./data with this machine as its first managed node, and print how to use it')
     .option('--data-dir <dir>', 'data directory', 'data')
     .option('--listen <host:port>', 'address to listen on', process.env.CAPSTAN_LISTEN ?? '127.0.0.1:9700')
     .action(async (opts: ServeOptions) => {
-      await serve(opts, true);
+      await serve(opts, true, true);
     });
 }

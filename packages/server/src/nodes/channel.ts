@@ -49,7 +49,8 @@ export function attachAgentEndpoints(app: FastifyInstance, nodes: NodeService): 
     if ((req.url ?? '').split('?')[0] !== CHANNEL_PATH) return void socket.destroy();
     wss.handleUpgrade(req, socket, head, (ws) => serve(ws, req));
   });
-  app.addHook('onClose', async () => {
+  // preClose: Fastify's own onClose waits for the HTTP server to close, which waits for these sockets.
+  app.addHook('preClose', async () => {
     for (const ws of wss.clients) ws.terminate();
     wss.close();
   });
@@ -101,6 +102,11 @@ export function attachAgentEndpoints(app: FastifyInstance, nodes: NodeService): 
       }
       if (!good) return refuse(`the signature does not match instance ${id}'s key`);
       if (ws.readyState !== ws.OPEN) return;
+      // `capstan agent diagnose` proves the identity without displacing the running agent's channel.
+      if (m.probe === true) {
+        ws.send(JSON.stringify({ type: 'welcome', instanceId: id, probe: true }));
+        return void ws.close(1000, 'probe done');
+      }
       const i = (m.info ?? {}) as Record<string, unknown>;
       const ip = str(i.ipAddress, 64) || (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
       await nodes.update(id, {
