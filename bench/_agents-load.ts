@@ -2,7 +2,8 @@
 // light simulated agents that speak the real protocol (Ed25519 registration, signed hello, pings)
 // and redial like the real agent (full-jitter exponential backoff, 0.5 s doubling, cap 30 s).
 // Driven over IPC by the parent; reports counts, never per-agent detail.
-import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { answerChallenge } from '../packages/wire/src/index.js';
 import WebSocket from 'ws';
 
 const BACKOFF_START_MS = 500;
@@ -89,7 +90,7 @@ function session(a: Agent, onSettled?: () => void): Promise<boolean> {
       const m = JSON.parse(data.toString()) as { type?: string; nonce?: string; pingMs?: number; message?: string };
       if (m.type === 'challenge' && m.nonce) {
         settle();
-        const signature = sign(null, Buffer.concat([Buffer.from(m.nonce, 'base64'), Buffer.from(a.instanceId, 'utf8')]), a.key).toString('base64');
+        const signature = answerChallenge(m.nonce, a.instanceId, a.key);
         const info = { agentVersion: '0.1.0-sim', platformType: 'Linux', platformName: 'Ubuntu', platformVersion: '24.04', hostname: `sim-${a.n}`, ipAddress: `10.${(a.n >> 16) & 255}.${(a.n >> 8) & 255}.${a.n & 255}`, architecture: 'x64' };
         ws.send(JSON.stringify({ type: 'hello', instanceId: a.instanceId, signature, info }));
         const every = m.pingMs ?? 30_000;

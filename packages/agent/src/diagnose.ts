@@ -1,4 +1,5 @@
-import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { answerChallenge } from '@capstan/wire';
 import { lookup } from 'node:dns/promises';
 import { existsSync, statSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
@@ -133,7 +134,7 @@ function probeIdentity(identity: Identity, key: KeyObject): Promise<string | und
     ws.on('message', (data) => {
       const m = JSON.parse(data.toString()) as { type?: string; nonce?: string; message?: string };
       if (m.type === 'challenge' && m.nonce) {
-        const signature = sign(null, Buffer.concat([Buffer.from(m.nonce, 'base64'), Buffer.from(identity.instanceId, 'utf8')]), key).toString('base64');
+        const signature = answerChallenge(m.nonce, identity.instanceId, key);
         ws.send(JSON.stringify({ type: 'hello', instanceId: identity.instanceId, signature, probe: true }));
       } else if (m.type === 'welcome') {
         outcome = undefined;

@@ -1,4 +1,5 @@
-import { createPrivateKey, sign } from 'node:crypto';
+import { createPrivateKey } from 'node:crypto';
+import { answerChallenge } from '@capstan/wire';
 import WebSocket from 'ws';
 import { instanceInfo } from './info.js';
 import { loadIdentity } from './state.js';
@@ -54,7 +55,7 @@ function session(url: string, instanceId: string, key: ReturnType<typeof createP
     ws.on('message', (data) => {
       const m = JSON.parse(data.toString()) as { type?: string; nonce?: string; pingMs?: number; message?: string };
       if (m.type === 'challenge' && m.nonce) {
-        const signature = sign(null, Buffer.concat([Buffer.from(m.nonce, 'base64'), Buffer.from(instanceId, 'utf8')]), key).toString('base64');
+        const signature = answerChallenge(m.nonce, instanceId, key);
         ws.send(JSON.stringify({ type: 'hello', instanceId, signature, info: instanceInfo() }));
         const every = m.pingMs ?? 30_000;
         pinger = setInterval(() => {

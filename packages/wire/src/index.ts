@@ -1,1 +1,1 @@
-export {};
+export { answerChallenge, challengeBytes } from './channel.js';

@@ -1,4 +1,5 @@
 import { createPublicKey, randomBytes, verify } from 'node:crypto';
+import { challengeBytes } from '@capstan/wire';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
@@ -92,7 +93,7 @@ export function attachAgentEndpoints(app: FastifyInstance, nodes: NodeService): 
       const id = str(m.instanceId, 32);
       const row = id ? await nodes.instanceById(id) : undefined;
       if (!row) return refuse(`instance ${id || '(none)'} is not registered or was deregistered`);
-      const message = Buffer.concat([nonce, Buffer.from(id, 'utf8')]);
+      const message = challengeBytes(nonce, id);
       let good = false;
       try {
         const key = createPublicKey({ key: Buffer.from(row.public_key, 'base64'), format: 'der', type: 'spki' });

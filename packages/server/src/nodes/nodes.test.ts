@@ -1,6 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { answerChallenge } from '@capstan/wire';
 import WebSocket from 'ws';
 import {
   AddTagsToResourceCommand, CreateActivationCommand, DeleteActivationCommand, DeregisterManagedInstanceCommand, DescribeActivationsCommand,
@@ -47,7 +48,7 @@ function dial(endpoint: string) {
 const helloFor = (nonce: string, instanceId: string, key: KeyObject, platformName = 'TestOS') => ({
   type: 'hello',
   instanceId,
-  signature: sign(null, Buffer.concat([Buffer.from(nonce, 'base64'), Buffer.from(instanceId)]), key).toString('base64'),
+  signature: answerChallenge(nonce, instanceId, key),
   info: { agentVersion: '9.9.9', platformType: 'Linux', platformName, platformVersion: '1.0', hostname: 'node-a', ipAddress: '10.0.0.7', architecture: 'x64' },
 });
 
