@@ -4,7 +4,7 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { answerChallenge } from '@capstan/wire';
 import WebSocket from 'ws';
 import {
-  AddTagsToResourceCommand, CreateActivationCommand, DeleteActivationCommand, DeregisterManagedInstanceCommand, DescribeActivationsCommand,
+  AddTagsToResourceCommand, CreateActivationCommand, DeleteActivationCommand, DeregisterManagedInstanceCommand, DescribeActivationsCommand, UpdateManagedInstanceRoleCommand,
   DescribeInstanceInformationCommand, ListTagsForResourceCommand, SSMClient,
 } from '@aws-sdk/client-ssm';
 import { ManualClock } from '../scheduler/clock.js';
@@ -151,6 +151,15 @@ onEveryEngine('Managed nodes', (engine) => {
     assert.equal((await failure(ssm.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'Colour', Values: ['x'] }] })))).name, 'InvalidFilterKey');
     c.ws.close();
     await c.closed;
+  });
+
+  test('UpdateManagedInstanceRole changes the role a node shows, and refuses unknown or malformed ids', async () => {
+    const a = await activation(1);
+    const agent = await newAgent(a.ActivationId!, a.ActivationCode!);
+    await ssm.send(new UpdateManagedInstanceRoleCommand({ InstanceId: agent.instanceId, IamRole: 'NewRole' }));
+    assert.equal((await info(agent.instanceId))!.IamRole, 'NewRole');
+    assert.equal((await failure(ssm.send(new UpdateManagedInstanceRoleCommand({ InstanceId: 'mi-0123456789abcdef0', IamRole: 'X' })))).name, 'InvalidInstanceId');
+    assert.equal((await failure(ssm.send(new UpdateManagedInstanceRoleCommand({ InstanceId: 'i-0123456789abcdef0xyz', IamRole: 'X' })))).name, 'InvalidInstanceId');
   });
 
   test('paging over nodes honours MaxResults', async () => {

@@ -108,6 +108,17 @@ export const nodeOperations: AnyOperation[] = [
   }),
   defineOperation({
     service: SSM,
+    name: 'UpdateManagedInstanceRole',
+    input: z.object({ InstanceId: z.string().min(20).max(124), IamRole: z.string().max(64) }),
+    resources: (i, c) => [instanceArn(c.region, c.accountId, i.InstanceId)],
+    handler: async (i, c) => {
+      if (!INSTANCE_ID.test(i.InstanceId)) throw invalidInstanceId(`Instance ${i.InstanceId} is not a managed instance id (mi-…).`);
+      await nodeService(c.core).setRole(c.accountId, c.region, i.InstanceId, i.IamRole);
+      return {};
+    },
+  }),
+  defineOperation({
+    service: SSM,
     name: 'DescribeInstanceInformation',
     input: z.object({
       InstanceInformationFilterList: z.array(z.object({ key: z.enum(FILTER_KEYS), valueSet: values })).optional(),

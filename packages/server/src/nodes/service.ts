@@ -144,6 +144,12 @@ export class NodeService {
     this.closeChannel(id);
   }
 
+  /** The role the node's work runs with (UpdateManagedInstanceRole). */
+  async setRole(account: string, region: string, id: string, role: string): Promise<void> {
+    const res = await this.db.updateTable('managed_instances').set({ iam_role: role }).where('account_id', '=', account).where('region', '=', region).where('instance_id', '=', id).executeTakeFirst();
+    if (Number(res.numUpdatedRows) === 0) throw invalidInstanceId(`Instance ${id} is not a registered managed instance.`);
+  }
+
   async update(instanceId: string, set: Partial<InstanceRow>): Promise<void> {
     await this.db.updateTable('managed_instances').set(set).where('instance_id', '=', instanceId).execute();
   }
