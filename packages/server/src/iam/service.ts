@@ -5,7 +5,7 @@ import type { Database } from '../store/database.js';
 import { accountRootArn, parseEntityArn, policyArn, roleArn, userArn } from './arn.js';
 import { deleteConflict, entityAlreadyExists, invalidInput, limitExceeded, malformedPolicyDocument, noSuchEntity } from './errors.js';
 import { newAccountId, newSecretAccessKey, uniqueId } from './ids.js';
-import { MANAGED_POLICIES, MalformedPolicyDocumentError, parsePolicyDocument } from './policy/index.js';
+import { MANAGED_POLICIES, MalformedPolicyDocumentError, managedPolicyByArn, parsePolicyDocument } from './policy/index.js';
 import { iamStore, type IamDb } from './store.js';
 import type { AccessKeyRow, IamTables, ManagedPolicyRow, OwnerKind, RoleRow, UserRow } from './tables.js';
 
@@ -117,7 +117,7 @@ export class IamService {
     await this.write(async (trx) => {
       const user = await iamStore.getUser(trx, account, name);
       if (!user) throw noSuchEntity(`The user with name ${name} cannot be found.`);
-      await iamStore.updateUserTags(trx, account, name, JSON.stringify(mergeTags(JSON.parse(user.tags) as Tags, tags)));
+      await iamStore.updateUserTags(trx, account, name, JSON.stringify({ ...(JSON.parse(user.tags) as Tags), ...tags }));
     });
   }
 
@@ -262,7 +262,7 @@ export class IamService {
 
   /** Customer-managed policy of this account, or an AWS-managed one by its `arn:aws:iam::aws:policy/…` ARN. */
   async getPolicy(account: string, arn: string): Promise<{ arn: string; name: string; path: string; policyId: string; description: string; document: string; createdAt: number; updatedAt: number; awsManaged: boolean }> {
-    const managed = [...MANAGED_POLICIES.values()].find((p) => p.arn === arn);
+    const managed = managedPolicyByArn(arn);
     if (managed) {
       return { arn, name: arn.slice(arn.lastIndexOf('/') + 1), path: '/', policyId: 'ANPA' + hashId(arn), description: managed.description, document: JSON.stringify(managed.document), createdAt: 0, updatedAt: 0, awsManaged: true };
     }
@@ -273,7 +273,7 @@ export class IamService {
 
   async listPolicies(account: string, scope: 'All' | 'AWS' | 'Local' = 'All') {
     const out = [];
-    if (scope !== 'Local') for (const name of MANAGED_POLICIES.keys()) out.push(await this.getPolicy(account, MANAGED_POLICIES.get(name)!.arn));
+    if (scope !== 'Local') for (const p of MANAGED_POLICIES.values()) out.push(await this.getPolicy(account, p.arn));
     if (scope !== 'AWS') for (const row of await iamStore.listManagedPolicies(this.db, account)) out.push(await this.getPolicy(account, row.arn));
     return out;
   }
@@ -341,7 +341,7 @@ export class IamService {
   }
 
   private async requirePolicy(db: IamDb, account: string, arn: string): Promise<void> {
-    if ([...MANAGED_POLICIES.values()].some((p) => p.arn === arn)) return;
+    if (managedPolicyByArn(arn)) return;
     const parsed = parseEntityArn(arn, 'policy');
     if (!parsed || parsed.account !== account || !(await iamStore.getManagedPolicy(db, account, arn)))
       throw noSuchEntity(`Policy ${arn} does not exist or is not attachable.`);
@@ -353,7 +353,7 @@ export class IamService {
   async policyDocumentsOf(db: Kysely<IamTables>, account: string, kind: OwnerKind, owner: string): Promise<string[]> {
     const docs = (await iamStore.listInline(db, account, kind, owner)).map((p) => p.document);
     for (const a of await iamStore.listAttachments(db, account, kind, owner)) {
-      const managed = [...MANAGED_POLICIES.values()].find((p) => p.arn === a.policy_arn);
+      const managed = managedPolicyByArn(a.policy_arn);
       if (managed) docs.push(JSON.stringify(managed.document));
       else {
         const row = await iamStore.getManagedPolicy(db, account, a.policy_arn);
@@ -400,10 +400,6 @@ function checkTrustPolicy(document: string): void {
     if (st.Principal === undefined && st.NotPrincipal === undefined) throw malformedPolicyDocument(`Statement ${i + 1}: Has prohibited field Resource or is missing Principal`);
     if (st.Action === undefined && st.NotAction === undefined) throw malformedPolicyDocument(`Statement ${i + 1}: Action is missing`);
   }
-}
-
-function mergeTags(current: Tags, added: Tags): Tags {
-  return { ...current, ...added };
 }
 
 function hashId(text: string): string {

@@ -68,11 +68,6 @@ export function parseReference(given: string, region: string, account: string): 
   return { name, selector: { kind: 'label', label: sel, text: `:${sel}` }, given };
 }
 
-/** For names given where only a name (never an ARN or selector) is accepted, e.g. DeleteParameter. */
-export function plainName(given: string): string {
-  return given.trim();
-}
-
 /** Label rules: 1..100 of letters, digits, `.-_`; not starting with a digit, `aws` or `ssm`. */
 export function isValidLabel(label: string): boolean {
   return label.length >= 1 && label.length <= 100 && /^[a-zA-Z0-9_.-]+$/.test(label) && !/^[0-9]/.test(label) && !/^(aws|ssm)/i.test(label);
