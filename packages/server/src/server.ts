@@ -19,6 +19,7 @@ import { kmsCapability } from './kms/index.js';
 import { documentsCapability } from './documents/index.js';
 import { parametersCapability } from './parameters/index.js';
 import { nodesCapability } from './nodes/index.js';
+import { commandsCapability } from './commands/index.js';
 import { settingsCapability } from './settings/index.js';
 import { taggingCapability } from './tagging/index.js';
 import type { Capability } from './protocol/capability.js';
@@ -58,6 +59,8 @@ export interface ServerOptions {
   schedulerPollMs?: number;
   /** How often agents ping their control channel; a node is ConnectionLost after two missed pings. */
   agentPingMs?: number;
+  /** The URL clients reach this server at, for links it hands out (output URLs); the listening address when absent. */
+  publicUrl?: string;
   /** Where bootstrap messages go; the admin secret is printed here exactly once. */
   log?: (line: string) => void;
 }
@@ -74,7 +77,7 @@ export interface RunningServer {
 export const CORE_MIGRATIONS: MigrationStep[] = [...eventMigrations, ...iamMigrations, ...auditMigrations, ...throttleMigrations, ...schedulerMigrations];
 export const CORE_OPERATIONS: AnyOperation[] = [...stsOperations, ...iamOperations, ...auditOperations];
 /** The capabilities, in start order: one may use those before it. */
-export const CAPABILITIES: readonly Capability[] = [kmsCapability, settingsCapability, taggingCapability, parametersCapability, documentsCapability, nodesCapability];
+export const CAPABILITIES: readonly Capability[] = [kmsCapability, settingsCapability, taggingCapability, parametersCapability, documentsCapability, nodesCapability, commandsCapability];
 /** Every operation the server answers. */
 export const ALL_OPERATIONS: AnyOperation[] = [...CORE_OPERATIONS, ...CAPABILITIES.flatMap((c) => c.operations)];
 export const ALL_MIGRATIONS: MigrationStep[] = [...CORE_MIGRATIONS, ...CAPABILITIES.flatMap((c) => c.migrations)];
@@ -109,11 +112,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const core: Core = { database, clock, rootKey, iam, credentials, resourceTags: new ResourceTagRegistry(), audit: new AuditTrail(database), throttle, scheduler, events: new EventLog(database, clock), registry };
 
   await checkRootKey(core, database);
-  for (const capability of CAPABILITIES) await capability.start?.(core, options.agentPingMs !== undefined ? { agentPingMs: options.agentPingMs } : {});
+  let listening = '';
+  const capabilityOptions = { ...(options.agentPingMs !== undefined ? { agentPingMs: options.agentPingMs } : {}), publicUrl: () => options.publicUrl ?? listening };
+  for (const capability of CAPABILITIES) await capability.start?.(core, capabilityOptions);
   const bootstrap = await bootstrapAdmin(core, options, log);
   const app = buildApp(core, { trustProxy: options.trustProxy ?? false });
   for (const capability of CAPABILITIES) capability.http?.(app, core);
   const address = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+  listening = address.replace('[::1]', '127.0.0.1');
   scheduler.start();
   const reload = setInterval(() => void throttle.reload().catch(() => undefined), 10_000);
   reload.unref();

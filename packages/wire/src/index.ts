@@ -1,1 +1,2 @@
 export { answerChallenge, challengeBytes } from './channel.js';
+export * from './jobs.js';

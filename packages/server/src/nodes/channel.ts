@@ -1,5 +1,5 @@
 import { createPublicKey, randomBytes, verify } from 'node:crypto';
-import { challengeBytes } from '@capstan/wire';
+import { challengeBytes, type AckMessage, type OutputMessage, type ReplyMessage } from '@capstan/wire';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
@@ -43,8 +43,10 @@ export function attachAgentEndpoints(app: FastifyInstance, nodes: NodeService): 
     }
   });
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  // Output arrives in pieces of at most 64 KiB, base64 in JSON; a reply carries two previews.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 256 * 1024 });
   const channels = new Map<string, WebSocket>();
+  const jobs = nodes.jobs;
   nodes.closeChannel = (instanceId) => channels.get(instanceId)?.close(CLOSE_REFUSED, 'instance deregistered');
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if ((req.url ?? '').split('?')[0] !== CHANNEL_PATH) return void socket.destroy();
@@ -81,11 +83,34 @@ export function attachAgentEndpoints(app: FastifyInstance, nodes: NodeService): 
           () => ws.readyState === ws.OPEN && ws.send(JSON.stringify({ type: 'pong' })),
           () => undefined,
         );
+      } else if (state === 'ready' && (m.type === 'ack' || m.type === 'reply' || m.type === 'output')) {
+        agentMessage(m);
       } else if (state !== 'verifying') refuse(`unexpected ${str(m.type, 20) || 'message'} in state ${state}`);
     });
+
+    // Answers to jobs go to the capability that sent them; a reply or output is acknowledged only
+    // once stored, and the agent keeps it until then. A failed store is not acknowledged: the
+    // agent sends it again after its next reconnect.
+    const agentMessage = (m: Record<string, unknown>) => {
+      const sink = jobs.sink;
+      if (!sink || typeof m.id !== 'string') return;
+      const id = instanceId;
+      if (m.type === 'ack') {
+        void sink.ack(id, m as unknown as AckMessage).catch(() => undefined);
+        return;
+      }
+      if (typeof m.replyId !== 'string') return;
+      const replyId = m.replyId;
+      const stored = m.type === 'reply' ? sink.reply(id, m as unknown as ReplyMessage) : sink.output(id, m as unknown as OutputMessage);
+      stored.then(
+        () => ws.readyState === ws.OPEN && ws.send(JSON.stringify({ type: 'reply-ack', replyId })),
+        () => undefined,
+      );
+    };
     ws.on('close', () => {
       if (state !== 'ready' || channels.get(instanceId) !== ws) return;
       channels.delete(instanceId);
+      jobs.channels.delete(instanceId);
       void nodes.update(instanceId, { connected: 0 }).catch(() => undefined);
     });
 
@@ -124,8 +149,10 @@ export function attachAgentEndpoints(app: FastifyInstance, nodes: NodeService): 
       state = 'ready';
       const previous = channels.get(id);
       channels.set(id, ws);
+      jobs.channels.set(id, ws);
       previous?.close(CLOSE_REPLACED, 'replaced by a newer connection');
       ws.send(JSON.stringify({ type: 'welcome', instanceId: id }));
+      await jobs.resend(id, ws);
     };
   };
 }

@@ -7,6 +7,11 @@ import { nodeService, nodeSlot } from './slot.js';
 import { nodeMigrations } from './tables.js';
 
 export { nodeService } from './slot.js';
+export { resolveTargets, targetSchema, type Target, type GroupResolver } from './targets.js';
+export type { NodeService } from './service.js';
+export type { InstanceRow } from './tables.js';
+export type { AgentMessageSink, NewJob } from './jobs.js';
+export { instanceArn } from './operations.js';
 
 export const nodesCapability: Capability = {
   name: 'nodes',

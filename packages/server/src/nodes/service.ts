@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Core } from '../protocol/context.js';
 import { decodeToken, encodeToken } from '../documents/paging.js';
 import { invalidActivationId, invalidInstanceId, validation } from './errors.js';
+import { NodeJobs } from './jobs.js';
 import type { ActivationRow, InstanceRow, NodeTables } from './tables.js';
 
 const DAY = 86_400_000;
@@ -33,11 +34,15 @@ export class NodeService {
   readonly db: Kysely<NodeTables>;
   /** Set by the channel endpoint of this process: deregistration ends the agent's channel. */
   closeChannel: (instanceId: string) => void = () => undefined;
+  readonly jobs: NodeJobs;
+  /** Told when a node is deregistered, so work waiting for it ends (Undeliverable). */
+  readonly onDeregister: ((account: string, region: string, instanceId: string) => Promise<void>)[] = [];
   constructor(
     readonly core: Core,
     readonly pingMs: number,
   ) {
     this.db = core.database.db.withTables<NodeTables>();
+    this.jobs = new NodeJobs(core);
   }
 
   async createActivation(account: string, region: string, now: number, i: { Description?: string; DefaultInstanceName?: string; IamRole: string; RegistrationLimit?: number; ExpirationDate?: number; Tags?: { Key: string; Value: string }[] }) {
@@ -141,7 +146,9 @@ export class NodeService {
   async deregister(account: string, region: string, id: string): Promise<void> {
     const gone = await this.db.deleteFrom('managed_instances').where('account_id', '=', account).where('region', '=', region).where('instance_id', '=', id).executeTakeFirst();
     if (Number(gone.numDeletedRows) === 0) throw invalidInstanceId(`Instance ${id} is not a registered managed instance.`);
+    await this.db.deleteFrom('node_jobs').where('instance_id', '=', id).execute();
     this.closeChannel(id);
+    for (const f of this.onDeregister) await f(account, region, id);
   }
 
   /** The role the node's work runs with (UpdateManagedInstanceRole). */

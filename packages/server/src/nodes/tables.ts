@@ -39,7 +39,25 @@ export interface InstanceRow {
   tags: string;
 }
 
-export type NodeTables = { activations: ActivationRow; managed_instances: InstanceRow };
+/** Work for a node: a row until the agent acknowledges it (docs/agent-protocol.md, "Jobs"). */
+export interface NodeJobRow {
+  instance_id: string;
+  job_id: string;
+  kind: string;
+  payload_id: string;
+  /** Send order on the channel: a cancel always follows the job it cancels. */
+  seq: number;
+  created_at: number;
+}
+
+/** A job's payload, sealed under the root key: it may hold resolved secure parameters. Shared by a command's jobs. */
+export interface NodeJobPayloadRow {
+  payload_id: string;
+  sealed: string;
+  created_at: number;
+}
+
+export type NodeTables = { activations: ActivationRow; managed_instances: InstanceRow; node_jobs: NodeJobRow; node_job_payloads: NodeJobPayloadRow };
 
 export const nodeMigrations: MigrationStep[] = [
   {
@@ -86,6 +104,28 @@ export const nodeMigrations: MigrationStep[] = [
         .execute();
       // The channel's hello names the instance only.
       await db.schema.createIndex('managed_instances_by_id').on('managed_instances').column('instance_id').unique().execute();
+    },
+  },
+  {
+    name: '0810_node_jobs',
+    async up(db) {
+      await db.schema
+        .createTable('node_jobs')
+        .addColumn('instance_id', 'text', (c) => c.notNull())
+        .addColumn('job_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('payload_id', 'text', (c) => c.notNull())
+        .addColumn('seq', 'bigint', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('node_jobs_pk', ['instance_id', 'job_id'])
+        .execute();
+      await db.schema.createIndex('node_jobs_by_payload').on('node_jobs').column('payload_id').execute();
+      await db.schema
+        .createTable('node_job_payloads')
+        .addColumn('payload_id', 'text', (c) => c.primaryKey())
+        .addColumn('sealed', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
     },
   },
 ];

@@ -20,6 +20,8 @@ export interface Capability {
 export interface CapabilityOptions {
   /** How often agents ping their control channel (30 s). */
   agentPingMs?: number;
+  /** The server's URL as clients reach it. */
+  publicUrl?: () => string;
 }
 
 /**

@@ -1,0 +1,181 @@
+import type { AckMessage, OutputMessage, ReplyMessage, StepResult } from '@capstan/wire';
+import { sql } from 'kysely';
+import type { AgentMessageSink, NodeService } from '../nodes/index.js';
+import type { Core } from '../protocol/context.js';
+import type { AnyDb } from '../store/database.js';
+import type { CommandEvents } from './events.js';
+import type { CommandChanged, Dispatcher } from './dispatch.js';
+import { detailsFromDocument, TERMINAL } from './status.js';
+import { commandById, refreshCommand, tables, type ChangeCounter } from './store.js';
+
+type Item =
+  | { kind: 'ack'; instanceId: string; m: AckMessage; done: (e?: unknown) => void }
+  | { kind: 'reply'; instanceId: string; m: ReplyMessage; done: (e?: unknown) => void }
+  | { kind: 'output'; instanceId: string; m: OutputMessage; done: (e?: unknown) => void };
+
+/** The most of one stream Capstan keeps; past it the rest is counted but not stored. */
+export const DEFAULT_OUTPUT_CAP = 64 * 1024 * 1024;
+
+/**
+ * Applies what agents send about commands. Messages from every node are gathered and written
+ * in one transaction per turn of the event loop, in arrival order: a fleet answering at once
+ * costs a few transactions, not one per message. A message is acknowledged to the agent only
+ * after its transaction commits.
+ */
+export class AgentReplies implements AgentMessageSink {
+  private pending: Item[] = [];
+  private flushing: Promise<void> | undefined;
+  /** Where each stream's stored output ends, so a re-sent piece is recognised. */
+  private readonly ends = new Map<string, number>();
+  onChange: CommandChanged = () => undefined;
+
+  constructor(
+    private readonly core: Core,
+    private readonly nodes: NodeService,
+    private readonly dispatcher: Dispatcher,
+    private readonly events: CommandEvents,
+    private readonly changes: ChangeCounter,
+    private readonly outputCap = DEFAULT_OUTPUT_CAP,
+  ) {}
+
+  ack = (instanceId: string, m: AckMessage) => this.enqueue({ kind: 'ack', instanceId, m });
+  reply = (instanceId: string, m: ReplyMessage) => this.enqueue({ kind: 'reply', instanceId, m });
+  output = (instanceId: string, m: OutputMessage) => this.enqueue({ kind: 'output', instanceId, m });
+
+  private enqueue(item: Omit<Item, 'done'>): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ ...item, done: (e) => (e === undefined ? resolve() : reject(e)) } as Item);
+      if (!this.flushing) this.flushing = new Promise<void>((r) => setImmediate(r)).then(() => this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.pending.length) {
+      const batch = this.pending;
+      this.pending = [];
+      const touched = new Map<string, { ended: boolean }>();
+      try {
+        const changed = await this.core.database.db.transaction().execute(async (trx) => {
+          for (const item of batch) await this.apply(trx, item, touched);
+          const out = [];
+          for (const [commandId] of touched) {
+            const before = await commandById(trx, commandId);
+            if (before) out.push({ before, after: await refreshCommand(trx, before) });
+          }
+          return out;
+        });
+        for (const item of batch) item.done();
+        for (const { before, after } of changed) {
+          if (before.status_details !== after.status_details) this.onChange(before, after);
+        }
+        for (const [commandId, t] of touched) {
+          this.events.changed(commandId);
+          if (t.ended) void this.dispatcher.kick(commandId);
+        }
+      } catch (e) {
+        // Nothing of the batch is stored; the agents keep their messages and send them again.
+        this.ends.clear();
+        for (const item of batch) item.done(e);
+      }
+    }
+    this.flushing = undefined;
+  }
+
+  private async apply(db: AnyDb, item: Item, touched: Map<string, { ended: boolean }>): Promise<void> {
+    const now = this.core.clock.now();
+    const t = tables(db);
+    const mark = (commandId: string, ended = false) => {
+      const e = touched.get(commandId);
+      touched.set(commandId, { ended: (e?.ended ?? false) || ended });
+    };
+    if (item.kind === 'ack') {
+      const { m, instanceId } = item;
+      await this.nodes.jobs.forget(db, instanceId, [m.id]);
+      if (m.id.startsWith('cancel:')) return;
+      const row = await t.selectFrom('command_invocations').select(['status_details', 'final']).where('command_id', '=', m.id).where('instance_id', '=', instanceId).executeTakeFirst();
+      if (!row || TERMINAL.has(row.status_details) || row.final === 1) return;
+      if (m.status === 'invalid') {
+        await t
+          .updateTable('command_invocations')
+          .set({ status_details: 'Failed', final: 1, ended_at: now, trace_output: (m.message ?? 'the agent could not run this document').slice(0, 2500), change_seq: this.changes.next() })
+          .where('command_id', '=', m.id)
+          .where('instance_id', '=', instanceId)
+          .execute();
+        mark(m.id, true);
+        return;
+      }
+      if (row.status_details === 'Pending' || row.status_details === 'Delayed') {
+        await t.updateTable('command_invocations').set({ status_details: 'InProgress', delivered_at: now, change_seq: this.changes.next() }).where('command_id', '=', m.id).where('instance_id', '=', instanceId).execute();
+        mark(m.id);
+      }
+      return;
+    }
+    if (item.kind === 'reply') {
+      const { m, instanceId } = item;
+      const row = await t.selectFrom('command_invocations').select(['status_details', 'final', 'plugins', 'started_at']).where('command_id', '=', m.id).where('instance_id', '=', instanceId).executeTakeFirst();
+      if (!row || row.final === 1) return;
+      const steps = mergeSteps(JSON.parse(row.plugins) as StepResult[], m.steps);
+      const started = steps.reduce<number | null>((a, s) => (s.startedAt !== undefined && (a === null || s.startedAt < a) ? s.startedAt : a), row.started_at);
+      const final = m.status !== 'InProgress' && m.status !== 'SuccessAndReboot';
+      let details = row.status_details;
+      if (final) details = detailsFromDocument(m.status);
+      else if (!TERMINAL.has(details) && details !== 'Cancelling') details = 'InProgress';
+      const ran = steps.filter((s) => s.code !== -1 && s.status !== 'Skipped');
+      await t
+        .updateTable('command_invocations')
+        .set({
+          plugins: JSON.stringify(steps),
+          status_details: details,
+          started_at: started,
+          delivered_at: sql`coalesce(delivered_at, ${now})`,
+          ...(final ? { final: 1, ended_at: now, response_code: ran.length ? ran[ran.length - 1]!.code : -1 } : {}),
+          ...(m.details ? { trace_output: m.details.slice(0, 2500) } : {}),
+          change_seq: this.changes.next(),
+        })
+        .where('command_id', '=', m.id)
+        .where('instance_id', '=', instanceId)
+        .execute();
+      if (final) for (const s of steps) for (const stream of ['stdout', 'stderr']) this.ends.delete(`${m.id}/${instanceId}/${s.name}/${stream}`);
+      mark(m.id, final);
+      return;
+    }
+    const { m, instanceId } = item;
+    const key = `${m.id}/${instanceId}/${m.step}/${m.stream}`;
+    let end = this.ends.get(key);
+    if (end === undefined) {
+      const last = await t
+        .selectFrom('command_output')
+        .select(['offset', sql<number>`length(data)`.as('len')])
+        .where('command_id', '=', m.id)
+        .where('instance_id', '=', instanceId)
+        .where('step', '=', m.step)
+        .where('stream', '=', m.stream)
+        .orderBy('offset', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      end = last ? Number(last.offset) + Number(last.len) : 0;
+    }
+    const data = Buffer.from(m.data, 'base64');
+    // Pieces come in order and at least once: one that starts before the stored end was stored already.
+    if (m.offset < end || data.length === 0) return;
+    if (m.offset + data.length <= this.outputCap) {
+      const belongs = await t.selectFrom('command_invocations').select('final').where('command_id', '=', m.id).where('instance_id', '=', instanceId).executeTakeFirst();
+      if (!belongs) return;
+      await t.insertInto('command_output').values({ command_id: m.id, instance_id: instanceId, step: m.step, stream: m.stream, offset: m.offset, data, seq: this.changes.next() }).execute();
+    }
+    this.ends.set(key, m.offset + data.length);
+    mark(m.id);
+  }
+}
+
+
+/** Replies carry the steps reported so far; a later report of a step replaces the earlier one. */
+function mergeSteps(known: StepResult[], reported: readonly StepResult[]): StepResult[] {
+  const out = [...known];
+  for (const s of reported) {
+    const i = out.findIndex((k) => k.name === s.name);
+    if (i < 0) out.push(s);
+    else out[i] = s;
+  }
+  return out;
+}

@@ -1,0 +1,291 @@
+import { randomUUID } from 'node:crypto';
+import type { CommandPayload } from '@capstan/wire';
+import type { SuppliedParameters } from '../documents/resolve/index.js';
+import { instanceArn, resolveTargets, type InstanceRow, type NewJob, type NodeService, type Target } from '../nodes/index.js';
+import type { CallContext, Core } from '../protocol/context.js';
+import type { Job } from '../scheduler/scheduler.js';
+import { AgentReplies } from './apply.js';
+import { Dispatcher, type CommandChanged } from './dispatch.js';
+import { duplicateInstanceId, invalidCommandId, invalidInstanceId, unsupportedPlatformType, validation } from './errors.js';
+import { CommandEvents } from './events.js';
+import { planCommand } from './plan.js';
+import { TERMINAL } from './status.js';
+import { ChangeCounter, commandById, refreshCommand, tables } from './store.js';
+import type { CommandRow, InvocationRow } from './tables.js';
+
+const FINISHED = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled']);
+const EXPIRE_JOB = 'commands.delivery-timeout';
+const ABANDON_JOB = 'commands.abandon';
+/** After its delivery timeout and every step's timeout, a node that never answered is given up on. */
+const ABANDON_GRACE_MS = 5 * 60_000;
+
+export interface SendInput {
+  InstanceIds?: string[];
+  Targets?: Target[];
+  DocumentName: string;
+  DocumentVersion?: string;
+  DocumentHash?: string;
+  DocumentHashType?: string;
+  TimeoutSeconds?: number;
+  Comment?: string;
+  Parameters?: SuppliedParameters;
+  OutputS3BucketName?: string;
+  OutputS3KeyPrefix?: string;
+  MaxConcurrency?: string;
+  MaxErrors?: string;
+  ServiceRoleArn?: string;
+  NotificationConfig?: unknown;
+  CloudWatchOutputConfig?: unknown;
+}
+
+/** Run Command: commands, their invocations on each node, rate control, timeouts and cancellation. */
+export class CommandService {
+  readonly events = new CommandEvents();
+  readonly changes: ChangeCounter;
+  readonly dispatcher: Dispatcher;
+  readonly replies: AgentReplies;
+  private changeListeners: CommandChanged[] = [];
+  /** The server's URL as clients reach it, for output links. */
+  publicUrl: () => string = () => '';
+
+  constructor(
+    readonly core: Core,
+    readonly nodes: NodeService,
+  ) {
+    this.changes = new ChangeCounter(() => core.clock.now());
+    this.dispatcher = new Dispatcher(core, nodes, this.events, this.changes);
+    this.replies = new AgentReplies(core, nodes, this.dispatcher, this.events, this.changes);
+    const changed: CommandChanged = (b, a) => {
+      for (const f of this.changeListeners) f(b, a);
+    };
+    this.dispatcher.onChange = changed;
+    this.replies.onChange = changed;
+    // A finished command sends nothing more: its payloads (which may hold secrets) go.
+    this.onCommandChange((_, after) => {
+      if (!FINISHED.has(after.status)) return;
+      void (async () => {
+        await nodes.jobs.forgetPayload(undefined, after.payload_id);
+        await nodes.jobs.forgetPayload(undefined, `cancel:${after.command_id}`);
+      })().catch(() => undefined);
+    });
+    nodes.jobs.sink = this.replies;
+    nodes.onDeregister.push((account, region, id) => this.undeliverable(account, region, id));
+    core.scheduler.handle(EXPIRE_JOB, (job) => this.deliveryTimeout(job));
+    core.scheduler.handle(ABANDON_JOB, (job) => this.abandon(job));
+  }
+
+  onCommandChange(f: CommandChanged): void {
+    this.changeListeners.push(f);
+  }
+
+  async send(call: CallContext, i: SendInput): Promise<CommandRow> {
+    const hasIds = (i.InstanceIds?.length ?? 0) > 0;
+    const hasTargets = (i.Targets?.length ?? 0) > 0;
+    if (hasIds === hasTargets) throw validation(hasIds ? 'Give InstanceIds or Targets, not both.' : 'Give the nodes to run on: InstanceIds or Targets.');
+    const plan = await planCommand(call, i);
+    const nodes = hasIds ? await this.namedNodes(call, i.InstanceIds!, plan.doc.platformTypes) : await resolveTargets(this.nodes, call.accountId, call.region, i.Targets!);
+    if (nodes.length) await call.authorize('ssm:SendCommand', nodes.map((n) => instanceArn(call.region, call.accountId, n.instance_id)));
+
+    const now = call.now;
+    const commandId = randomUUID();
+    const timeout = i.TimeoutSeconds ?? 3600;
+    const expiresAt = now + timeout * 1000;
+    const payload: CommandPayload = {
+      commandId,
+      documentName: plan.doc.name,
+      documentVersion: String(plan.doc.version),
+      document: plan.runnable,
+      ...(Object.keys(plan.documents).length ? { documents: plan.documents } : {}),
+      region: call.region,
+      ...(i.OutputS3BucketName ? { outputS3BucketName: i.OutputS3BucketName, outputS3KeyPrefix: i.OutputS3KeyPrefix ?? '' } : {}),
+      expiresAt,
+    };
+    const row: CommandRow = {
+      account_id: call.accountId,
+      region: call.region,
+      command_id: commandId,
+      document_name: plan.doc.name,
+      document_version: i.DocumentVersion ?? String(plan.doc.version),
+      comment: i.Comment ?? '',
+      parameters: JSON.stringify(i.Parameters ?? {}),
+      instance_ids: JSON.stringify(i.InstanceIds ?? []),
+      targets: JSON.stringify(i.Targets ?? []),
+      requested_at: now,
+      expires_at: expiresAt,
+      timeout_seconds: timeout,
+      abandon_at: expiresAt + plan.executionBudgetMs + ABANDON_GRACE_MS,
+      status: 'Pending',
+      status_details: 'Pending',
+      output_s3_bucket: i.OutputS3BucketName ?? '',
+      output_s3_prefix: i.OutputS3KeyPrefix ?? '',
+      max_concurrency: i.MaxConcurrency ?? '50',
+      max_errors: i.MaxErrors ?? '0',
+      target_count: nodes.length,
+      completed_count: 0,
+      error_count: 0,
+      delivery_timed_out_count: 0,
+      service_role: i.ServiceRoleArn ?? '',
+      notification_config: i.NotificationConfig ? JSON.stringify(i.NotificationConfig) : '',
+      cloudwatch_config: i.CloudWatchOutputConfig ? JSON.stringify(i.CloudWatchOutputConfig) : '',
+      cancel_requested: 0,
+      payload_id: commandId,
+    };
+    const saved = await this.core.database.db.transaction().execute(async (trx) => {
+      await tables(trx).insertInto('commands').values(row).execute();
+      const seq = this.changes.next();
+      const invocations = nodes.map((n, k): InvocationRow => ({
+        command_id: commandId,
+        instance_id: n.instance_id,
+        account_id: call.accountId,
+        region: call.region,
+        seq: k,
+        instance_name: n.computer_name,
+        status_details: 'Pending',
+        dispatched: 0,
+        requested_at: now,
+        delivered_at: null,
+        started_at: null,
+        ended_at: null,
+        response_code: -1,
+        plugins: '[]',
+        trace_output: '',
+        final: 0,
+        change_seq: seq,
+      }));
+      // SQLite binds at most 32,766 values per statement: 17 columns a row.
+      for (let k = 0; k < invocations.length; k += 1500) await tables(trx).insertInto('command_invocations').values(invocations.slice(k, k + 1500)).execute();
+      if (nodes.length) await this.nodes.jobs.savePayload(trx, commandId, payload);
+      await this.core.scheduler.enqueue({ kind: EXPIRE_JOB, dueAt: expiresAt, dedupeKey: commandId, payload: { commandId } }, trx);
+      await this.core.scheduler.enqueue({ kind: ABANDON_JOB, dueAt: row.abandon_at, dedupeKey: commandId, payload: { commandId } }, trx);
+      return nodes.length ? row : refreshCommand(trx, row);
+    });
+    if (nodes.length) await this.dispatcher.kick(commandId);
+    return (await commandById(this.core.database.db, commandId)) ?? saved;
+  }
+
+  /** Explicit InstanceIds: each must be a node of this account and region that can run the document. */
+  private async namedNodes(call: CallContext, ids: string[], platforms: readonly string[]): Promise<InstanceRow[]> {
+    const seen = new Set<string>();
+    for (const id of ids) {
+      if (seen.has(id)) throw duplicateInstanceId(`Instance ${id} is named more than once.`);
+      seen.add(id);
+    }
+    const rows: InstanceRow[] = [];
+    const missing: string[] = [];
+    for (const id of ids) {
+      const r = await this.nodes.instance(call.accountId, call.region, id);
+      if (r) rows.push(r);
+      else missing.push(id);
+    }
+    if (missing.length) throw invalidInstanceId(`Instances [${missing.join(', ')}] are not registered managed nodes of account ${call.accountId} in ${call.region}.`);
+    const wrong = rows.filter((r) => r.platform_type && platforms.length && !platforms.includes(r.platform_type as never));
+    if (wrong.length) throw unsupportedPlatformType(`The document runs on ${platforms.join(', ')}; ${wrong.map((r) => `${r.instance_id} is ${r.platform_type}`).join(', ')}.`);
+    return rows;
+  }
+
+  async command(call: CallContext, commandId: string): Promise<CommandRow> {
+    const row = await commandById(this.core.database.db, commandId);
+    if (!row || row.account_id !== call.accountId || row.region !== call.region) throw invalidCommandId(`Command ${commandId} does not exist in this account and region.`);
+    return row;
+  }
+
+  /**
+   * CancelCommand: invocations not yet sent end Canceled at once; those sent get a cancel job
+   * and stay Cancelling until the node answers (or the command is given up on).
+   */
+  async cancel(call: CallContext, commandId: string, instanceIds?: string[]): Promise<void> {
+    const cmd = await this.command(call, commandId);
+    if (instanceIds) {
+      const seen = new Set<string>();
+      for (const id of instanceIds) {
+        if (seen.has(id)) throw duplicateInstanceId(`Instance ${id} is named more than once.`);
+        seen.add(id);
+      }
+    }
+    const now = this.core.clock.now();
+    const jobs = await this.core.database.db.transaction().execute(async (trx) => {
+      const t = tables(trx);
+      let q = t.selectFrom('command_invocations').select(['instance_id', 'dispatched', 'status_details']).where('command_id', '=', commandId);
+      if (instanceIds?.length) q = q.where('instance_id', 'in', instanceIds);
+      const rows = await q.execute();
+      if (instanceIds?.length) {
+        const known = new Set(rows.map((r) => r.instance_id));
+        const unknown = instanceIds.filter((id) => !known.has(id));
+        if (unknown.length) throw invalidInstanceId(`Command ${commandId} was not sent to ${unknown.join(', ')}.`);
+      }
+      const open = rows.filter((r) => !TERMINAL.has(r.status_details) && r.status_details !== 'Cancelling');
+      const notSent = open.filter((r) => r.dispatched === 0).map((r) => r.instance_id);
+      const sent = open.filter((r) => r.dispatched === 1).map((r) => r.instance_id);
+      const seq = this.changes.next();
+      for (let k = 0; k < notSent.length; k += 500)
+        await t.updateTable('command_invocations').set({ status_details: 'Canceled', ended_at: now, change_seq: seq }).where('command_id', '=', commandId).where('instance_id', 'in', notSent.slice(k, k + 500)).execute();
+      for (let k = 0; k < sent.length; k += 500)
+        await t.updateTable('command_invocations').set({ status_details: 'Cancelling', change_seq: seq }).where('command_id', '=', commandId).where('instance_id', 'in', sent.slice(k, k + 500)).execute();
+      const cancelPayload = `cancel:${commandId}`;
+      const jobs = sent.map((instanceId): NewJob => ({ instanceId, id: cancelPayload, kind: 'cancel', payloadId: cancelPayload }));
+      if (jobs.length) {
+        const exists = await trx.withTables<{ node_job_payloads: { payload_id: string } }>().selectFrom('node_job_payloads').select('payload_id').where('payload_id', '=', cancelPayload).executeTakeFirst();
+        if (!exists) await this.nodes.jobs.savePayload(trx, cancelPayload, { commandId });
+        await this.nodes.jobs.enqueue(trx, jobs);
+      }
+      if (!instanceIds?.length) await t.updateTable('commands').set({ cancel_requested: 1 }).where('command_id', '=', commandId).execute();
+      const after = await refreshCommand(trx, { ...cmd, cancel_requested: instanceIds?.length ? cmd.cancel_requested : 1 });
+      return { jobs, before: cmd, after };
+    });
+    this.nodes.jobs.push(jobs.jobs);
+    this.events.changed(commandId);
+    if (jobs.before.status_details !== jobs.after.status_details) for (const f of this.changeListeners) f(jobs.before, jobs.after);
+  }
+
+  /** The delivery timeout: what no node has received by now will not run. */
+  private async deliveryTimeout(job: Job): Promise<void> {
+    const { commandId } = job.payload as { commandId: string };
+    await this.giveUp(commandId, ['Pending', 'Delayed'], 'DeliveryTimedOut');
+  }
+
+  /** Long after every step could have ended, a node that never answered is written off. */
+  private async abandon(job: Job): Promise<void> {
+    const { commandId } = job.payload as { commandId: string };
+    await this.giveUp(commandId, ['InProgress'], 'DeliveryTimedOut');
+    await this.giveUp(commandId, ['Cancelling'], 'Canceled');
+  }
+
+  private async giveUp(commandId: string, from: string[], to: string): Promise<void> {
+    const now = this.core.clock.now();
+    const changed = await this.core.database.db.transaction().execute(async (trx) => {
+      const cmd = await commandById(trx, commandId);
+      if (!cmd) return undefined;
+      const t = tables(trx);
+      const ids = (await t.selectFrom('command_invocations').select('instance_id').where('command_id', '=', commandId).where('status_details', 'in', from).execute()).map((r) => r.instance_id);
+      if (!ids.length) return undefined;
+      const seq = this.changes.next();
+      for (let k = 0; k < ids.length; k += 500) {
+        const part = ids.slice(k, k + 500);
+        await t.updateTable('command_invocations').set({ status_details: to, ended_at: now, final: 1, change_seq: seq }).where('command_id', '=', commandId).where('instance_id', 'in', part).execute();
+        await trx.withTables<{ node_jobs: { instance_id: string; job_id: string } }>().deleteFrom('node_jobs').where('job_id', '=', commandId).where('instance_id', 'in', part).execute();
+      }
+      return { before: cmd, after: await refreshCommand(trx, cmd) };
+    });
+    if (!changed) return;
+    this.events.changed(commandId);
+    if (changed.before.status_details !== changed.after.status_details) for (const f of this.changeListeners) f(changed.before, changed.after);
+    await this.dispatcher.kick(commandId);
+  }
+
+  /** A deregistered node will never answer: its unfinished invocations are Undeliverable. */
+  private async undeliverable(account: string, region: string, instanceId: string): Promise<void> {
+    const t = tables(this.core.database.db);
+    const open = await t.selectFrom('command_invocations').select('command_id').where('account_id', '=', account).where('region', '=', region).where('instance_id', '=', instanceId).where('status_details', 'not in', [...TERMINAL]).execute();
+    const now = this.core.clock.now();
+    for (const { command_id } of open) {
+      const changed = await this.core.database.db.transaction().execute(async (trx) => {
+        await tables(trx).updateTable('command_invocations').set({ status_details: 'Undeliverable', ended_at: now, final: 1, change_seq: this.changes.next() }).where('command_id', '=', command_id).where('instance_id', '=', instanceId).execute();
+        const cmd = await commandById(trx, command_id);
+        return cmd ? { before: cmd, after: await refreshCommand(trx, cmd) } : undefined;
+      });
+      this.events.changed(command_id);
+      if (changed && changed.before.status_details !== changed.after.status_details) for (const f of this.changeListeners) f(changed.before, changed.after);
+      await this.dispatcher.kick(command_id);
+    }
+  }
+}

@@ -1,0 +1,89 @@
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { answerChallenge, type JobMessage, type StepResult } from '@capstan/wire';
+import WebSocket from 'ws';
+
+/** What a simulated node does with a command: its steps' results, after an optional delay. */
+export type Behaviour = (job: JobMessage) => { status: 'Success' | 'Failed' | 'TimedOut' | 'Cancelled'; steps: StepResult[]; output?: string; delayMs?: number } | 'hold';
+
+export const okStep = (name = 'aws:runShellScript', stdout = ''): StepResult => ({ name, action: 'aws:runShellScript', status: 'Success', code: 0, startedAt: Date.now(), endedAt: Date.now(), stdout, stderr: '', stdoutBytes: Buffer.byteLength(stdout), stderrBytes: 0 });
+export const failedStep = (name = 'aws:runShellScript', code = 1): StepResult => ({ ...okStep(name), status: 'Failed', code });
+
+/**
+ * A node that speaks the real control-channel protocol (Ed25519 registration, signed hello,
+ * job acks, replies with acknowledgements) without running anything: for server tests that
+ * need many nodes or exact control over what each one answers.
+ */
+export class SimulatedAgent {
+  instanceId = '';
+  ws: WebSocket | undefined;
+  readonly jobs: JobMessage[] = [];
+  readonly acked = new Set<string>();
+  private readonly key: KeyObject;
+  private readonly publicKey: string;
+  private replies = 0;
+  behaviour: Behaviour = () => ({ status: 'Success', steps: [okStep()] });
+
+  constructor(private readonly endpoint: string) {
+    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+    this.key = privateKey;
+    this.publicKey = publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
+  }
+
+  async register(activationId: string, activationCode: string): Promise<string> {
+    const res = await fetch(`${this.endpoint}/capstan/agent/v1/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ activationId, activationCode, publicKey: this.publicKey, hostname: 'sim' }),
+    });
+    if (res.status !== 200) throw new Error(`registration failed: ${res.status} ${await res.text()}`);
+    this.instanceId = ((await res.json()) as { instanceId: string }).instanceId;
+    return this.instanceId;
+  }
+
+  connect(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(`${this.endpoint.replace(/^http/, 'ws')}/capstan/agent/v1/channel`);
+      this.ws = ws;
+      ws.on('error', reject);
+      ws.on('message', (data) => {
+        const m = JSON.parse(data.toString()) as { type: string; nonce?: string; replyId?: string };
+        if (m.type === 'challenge') ws.send(JSON.stringify({ type: 'hello', instanceId: this.instanceId, signature: answerChallenge(m.nonce!, this.instanceId, this.key), info: { agentVersion: 'sim', platformType: 'Linux', platformName: 'Sim', platformVersion: '1' } }));
+        else if (m.type === 'welcome') resolve();
+        else if (m.type === 'job') this.onJob(m as unknown as JobMessage);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (!this.ws || this.ws.readyState === WebSocket.CLOSED) return resolve();
+      this.ws.once('close', () => resolve());
+      this.ws.close();
+    });
+  }
+
+  private send(m: object): void {
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(m));
+  }
+
+  private onJob(job: JobMessage): void {
+    this.jobs.push(job);
+    const duplicate = this.acked.has(job.id);
+    this.acked.add(job.id);
+    this.send({ type: 'ack', id: job.id, status: duplicate ? 'duplicate' : 'accepted' });
+    if (duplicate || job.kind !== 'command') return;
+    const b = this.behaviour(job);
+    if (b === 'hold') return;
+    const finish = () => {
+      if (b.output) this.send({ type: 'output', replyId: `r${++this.replies}-${this.instanceId}`, id: job.id, step: b.steps[0]!.name, stream: 'stdout', offset: 0, data: Buffer.from(b.output).toString('base64') });
+      this.send({ type: 'reply', replyId: `r${++this.replies}-${this.instanceId}`, id: job.id, status: b.status, steps: b.steps });
+    };
+    if (b.delayMs) setTimeout(finish, b.delayMs);
+    else finish();
+  }
+
+  /** Answers a held job later (or a cancel). */
+  finish(commandId: string, status: 'Success' | 'Failed' | 'Cancelled', steps: StepResult[] = [status === 'Success' ? okStep() : failedStep()]): void {
+    this.send({ type: 'reply', replyId: `r${++this.replies}-${this.instanceId}`, id: commandId, status, steps });
+  }
+}
