@@ -1,7 +1,10 @@
 import { createPrivateKey } from 'node:crypto';
 import { answerChallenge } from '@capstan/wire';
 import WebSocket from 'ws';
+import type { JobMessage } from '@capstan/wire';
 import { instanceInfo } from './info.js';
+import { loadConfig } from './jobs/config.js';
+import { JobManager } from './jobs/manager.js';
 import { loadIdentity } from './state.js';
 
 /** The server's close code for an identity it will not accept: retrying cannot help. */
@@ -29,8 +32,12 @@ export async function runAgent(o: RunOptions): Promise<void> {
   const url = `${identity.endpoint.replace(/^http/, 'ws')}/capstan/agent/v1/channel`;
   let failures = 0;
   log(`agent ${identity.instanceId} starting (server ${identity.endpoint})`);
+  const info = instanceInfo();
+  const jobs = new JobManager(o.stateDir, identity.instanceId, info.platformType as 'Linux' | 'Windows' | 'MacOS', loadConfig(o.stateDir), log);
+  jobs.start();
+  o.signal?.addEventListener('abort', () => jobs.stop(), { once: true });
   while (!o.signal?.aborted) {
-    const outcome = await session(url, identity.instanceId, key, log, o.signal, () => (failures = 0));
+    const outcome = await session(url, identity.instanceId, key, log, o.signal, () => (failures = 0), jobs);
     if (outcome.refused) throw new IdentityRefused(`the server refused instance ${identity.instanceId}: ${outcome.reason}`);
     if (o.signal?.aborted) break;
     // Full jitter: a fleet that lost the server together does not return in lockstep.
@@ -44,7 +51,7 @@ export async function runAgent(o: RunOptions): Promise<void> {
   log('agent stopped');
 }
 
-function session(url: string, instanceId: string, key: ReturnType<typeof createPrivateKey>, log: (l: string) => void, signal: AbortSignal | undefined, onOnline: () => void): Promise<{ refused: boolean; reason: string }> {
+function session(url: string, instanceId: string, key: ReturnType<typeof createPrivateKey>, log: (l: string) => void, signal: AbortSignal | undefined, onOnline: () => void, jobs: JobManager): Promise<{ refused: boolean; reason: string }> {
   return new Promise((resolve) => {
     const ws = new WebSocket(url, { handshakeTimeout: 10_000 });
     let reason = 'connection closed';
@@ -53,7 +60,7 @@ function session(url: string, instanceId: string, key: ReturnType<typeof createP
     const abort = () => ws.close(1000, 'agent stopping');
     signal?.addEventListener('abort', abort, { once: true });
     ws.on('message', (data) => {
-      const m = JSON.parse(data.toString()) as { type?: string; nonce?: string; pingMs?: number; message?: string };
+      const m = JSON.parse(data.toString()) as { type?: string; nonce?: string; pingMs?: number; message?: string; replyId?: string };
       if (m.type === 'challenge' && m.nonce) {
         const signature = answerChallenge(m.nonce, instanceId, key);
         ws.send(JSON.stringify({ type: 'hello', instanceId, signature, info: instanceInfo() }));
@@ -67,12 +74,19 @@ function session(url: string, instanceId: string, key: ReturnType<typeof createP
         lastPong = Date.now();
         onOnline();
         log(`online as ${instanceId}`);
+        const pending = jobs.outbox.attach((text) => ws.readyState === ws.OPEN && ws.send(text));
+        if (pending) log(`sending ${pending} unacknowledged replies`);
+      } else if (m.type === 'job') {
+        ws.send(JSON.stringify(jobs.receive(m as unknown as JobMessage)));
+      } else if (m.type === 'reply-ack' && m.replyId) {
+        jobs.outbox.acked(m.replyId);
       } else if (m.type === 'pong') lastPong = Date.now();
       else if (m.type === 'error') reason = m.message ?? reason;
     });
     ws.on('error', (e) => (reason = e.message));
     ws.on('close', (code, why) => {
       clearInterval(pinger);
+      jobs.outbox.detach();
       signal?.removeEventListener('abort', abort);
       if (why.length && reason === 'connection closed') reason = why.toString();
       resolve({ refused: code === CLOSE_REFUSED, reason });

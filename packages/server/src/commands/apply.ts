@@ -28,6 +28,9 @@ export class AgentReplies implements AgentMessageSink {
   /** Where each stream's stored output ends, so a re-sent piece is recognised. */
   private readonly ends = new Map<string, number>();
   onChange: CommandChanged = () => undefined;
+  /** An invocation's StatusDetails changed (after the change is committed). */
+  onInvocation: (commandId: string, instanceId: string, details: string) => void = () => undefined;
+  private changedInvocations: [string, string, string][] = [];
 
   constructor(
     private readonly core: Core,
@@ -65,6 +68,7 @@ export class AgentReplies implements AgentMessageSink {
           return out;
         });
         for (const item of batch) item.done();
+        for (const [c, i, d] of this.changedInvocations.splice(0)) this.onInvocation(c, i, d);
         for (const { before, after } of changed) {
           if (before.status_details !== after.status_details) this.onChange(before, after);
         }
@@ -75,6 +79,7 @@ export class AgentReplies implements AgentMessageSink {
       } catch (e) {
         // Nothing of the batch is stored; the agents keep their messages and send them again.
         this.ends.clear();
+        this.changedInvocations = [];
         for (const item of batch) item.done(e);
       }
     }
@@ -101,11 +106,13 @@ export class AgentReplies implements AgentMessageSink {
           .where('command_id', '=', m.id)
           .where('instance_id', '=', instanceId)
           .execute();
+        this.changedInvocations.push([m.id, instanceId, 'Failed']);
         mark(m.id, true);
         return;
       }
       if (row.status_details === 'Pending' || row.status_details === 'Delayed') {
         await t.updateTable('command_invocations').set({ status_details: 'InProgress', delivered_at: now, change_seq: this.changes.next() }).where('command_id', '=', m.id).where('instance_id', '=', instanceId).execute();
+        this.changedInvocations.push([m.id, instanceId, 'InProgress']);
         mark(m.id);
       }
       return;
@@ -135,6 +142,7 @@ export class AgentReplies implements AgentMessageSink {
         .where('command_id', '=', m.id)
         .where('instance_id', '=', instanceId)
         .execute();
+      if (details !== row.status_details) this.changedInvocations.push([m.id, instanceId, details]);
       if (final) for (const s of steps) for (const stream of ['stdout', 'stderr']) this.ends.delete(`${m.id}/${instanceId}/${s.name}/${stream}`);
       mark(m.id, final);
       return;

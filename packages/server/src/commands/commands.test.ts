@@ -10,7 +10,10 @@ import { ManualClock } from '../scheduler/clock.js';
 import { onEveryEngine } from '../test-support/engines.js';
 import { startTestServer, type TestServer } from '../test-support/server.js';
 import { failedStep, okStep, SimulatedAgent } from '../test-support/sim-agent.js';
-import { rawCall } from '../test-support/sign.js';
+import { jsonHeaders, rawCall } from '../test-support/sign.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHmac } from 'node:crypto';
 
 async function failure(p: Promise<unknown>): Promise<Error> {
   try {
@@ -281,6 +284,45 @@ onEveryEngine('Run Command', (engine) => {
     assert.ok(listed.endsWith('---Output truncated---'));
     const res = await signedGet(t, new URL(one.StandardOutputUrl!).pathname);
     assert.equal((await res.text()).length, 30_000);
+  });
+
+  test('NotificationConfig posts signed webhooks on status changes of the command and of each invocation', async () => {
+    const received: { headers: Record<string, string | string[] | undefined>; body: string }[] = [];
+    const hook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        received.push({ headers: req.headers, body });
+        res.writeHead(received.length === 1 ? 500 : 204).end();
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
+    try {
+      const [a, b] = await nodes(2);
+      const cmd = await ssm.send(new SendCommandCommand({ ...shell(['true']), InstanceIds: [a!.instanceId], NotificationConfig: { NotificationArn: url, NotificationEvents: ['Success', 'Failed'], NotificationType: 'Command' } }));
+      const inv = await ssm.send(new SendCommandCommand({ ...shell(['true']), InstanceIds: [b!.instanceId], NotificationConfig: { NotificationArn: url, NotificationEvents: ['All'], NotificationType: 'Invocation' } }));
+      await finished(cmd.Command!.CommandId!);
+      await finished(inv.Command!.CommandId!);
+      // The first delivery is answered 500: it is retried, so every event still arrives.
+      await until('the webhooks arrived', async () => {
+        await t.server.core.scheduler.tick();
+        clock.advance(60_000);
+        const bodies = received.filter((r) => r.headers['x-capstan-signature']).map((r) => JSON.parse(r.body) as Record<string, unknown>);
+        const commandDone = bodies.some((x) => x.commandId === cmd.Command!.CommandId && x.status === 'Success' && x.instanceId === undefined);
+        const invocationDone = bodies.some((x) => x.commandId === inv.Command!.CommandId && x.instanceId === b!.instanceId && x.status === 'Success');
+        return commandDone && invocationDone ? true : undefined;
+      });
+      const key = (await rawCall({ endpoint: t.endpoint, service: 'ssm', credentials: t.credentials, headers: jsonHeaders('AmazonSSM.CapstanGetWebhookSigningKey'), body: '{}' })).json().SigningKey as string;
+      for (const r of received) {
+        const expected = `sha256=${createHmac('sha256', Buffer.from(key, 'base64')).update(`${r.headers['x-capstan-timestamp']}.${r.body}`).digest('hex')}`;
+        assert.equal(r.headers['x-capstan-signature'], expected, 'each webhook is signed with the account key');
+      }
+      const forCommand = received.map((r) => JSON.parse(r.body) as Record<string, unknown>).filter((x) => x.commandId === cmd.Command!.CommandId);
+      assert.ok(forCommand.every((x) => x.status === 'Success' || x.status === 'Failed'), 'only the events asked for');
+    } finally {
+      hook.close();
+    }
   });
 
   test('a custom Command document with its own parameters runs', async () => {

@@ -2,6 +2,7 @@ import type { Capability } from '../protocol/capability.js';
 import { nodeService } from '../nodes/index.js';
 import { attachOutputEndpoint } from './http.js';
 import { followOperations } from './follow.js';
+import { notifyOperations } from './notify.js';
 import { commandOperations } from './operations.js';
 import { CommandService } from './service.js';
 import { commandService, commandSlot } from './slot.js';
@@ -12,7 +13,7 @@ export { commandService } from './slot.js';
 export const commandsCapability: Capability = {
   name: 'commands',
   migrations: commandMigrations,
-  operations: [...commandOperations, ...followOperations],
+  operations: [...commandOperations, ...followOperations, ...notifyOperations],
   start(core, options) {
     const svc = new CommandService(core, nodeService(core));
     if (options.publicUrl) svc.publicUrl = options.publicUrl;

@@ -8,6 +8,7 @@ import { AgentReplies } from './apply.js';
 import { Dispatcher, type CommandChanged } from './dispatch.js';
 import { duplicateInstanceId, invalidCommandId, invalidInstanceId, unsupportedPlatformType, validation } from './errors.js';
 import { CommandEvents } from './events.js';
+import { Notifier } from './notify.js';
 import { planCommand } from './plan.js';
 import { TERMINAL } from './status.js';
 import { ChangeCounter, commandById, refreshCommand, tables } from './store.js';
@@ -69,6 +70,12 @@ export class CommandService {
       })().catch(() => undefined);
     });
     nodes.jobs.sink = this.replies;
+    const notifier = new Notifier(core);
+    this.onCommandChange((_, after) => void notifier.commandChanged(after).catch(() => undefined));
+    this.replies.onInvocation = (commandId, instanceId, details) =>
+      void commandById(core.database.db, commandId)
+        .then((cmd) => cmd && notifier.invocationChanged(cmd, instanceId, details))
+        .catch(() => undefined);
     nodes.onDeregister.push((account, region, id) => this.undeliverable(account, region, id));
     core.scheduler.handle(EXPIRE_JOB, (job) => this.deliveryTimeout(job));
     core.scheduler.handle(ABANDON_JOB, (job) => this.abandon(job));

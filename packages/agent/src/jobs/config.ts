@@ -1,0 +1,27 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface AgentConfig {
+  /** Documents running at once; the rest wait in order (AWS's CommandWorkersLimit). */
+  maxConcurrentDocuments: number;
+  /** Scripts run as this user instead of the agent's own (root on a real node). */
+  runAsUser?: string;
+  /** What exit code 194/3010 runs once the document's state is saved. */
+  rebootCommand: string;
+  /** Finished jobs are remembered this long, so a job re-sent late is still not run twice. */
+  rememberDays: number;
+}
+
+const DEFAULTS: AgentConfig = { maxConcurrentDocuments: 5, rebootCommand: '/sbin/shutdown -r +1', rememberDays: 14 };
+
+/** `<state-dir>/config.json`, then CAPSTAN_AGENT_* variables over it. */
+export function loadConfig(stateDir: string, env: NodeJS.ProcessEnv = process.env): AgentConfig {
+  const path = join(stateDir, 'config.json');
+  const file = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Partial<AgentConfig>) : {};
+  const c: AgentConfig = { ...DEFAULTS, ...file };
+  if (env.CAPSTAN_AGENT_MAX_DOCUMENTS) c.maxConcurrentDocuments = Number(env.CAPSTAN_AGENT_MAX_DOCUMENTS);
+  if (env.CAPSTAN_AGENT_RUN_AS) c.runAsUser = env.CAPSTAN_AGENT_RUN_AS;
+  if (env.CAPSTAN_AGENT_REBOOT_COMMAND) c.rebootCommand = env.CAPSTAN_AGENT_REBOOT_COMMAND;
+  if (!Number.isInteger(c.maxConcurrentDocuments) || c.maxConcurrentDocuments < 1) throw new Error(`maxConcurrentDocuments must be a whole number of at least 1, not ${c.maxConcurrentDocuments}`);
+  return c;
+}
