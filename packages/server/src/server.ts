@@ -23,6 +23,7 @@ import { commandsCapability } from './commands/index.js';
 import { settingsCapability } from './settings/index.js';
 import { taggingCapability } from './tagging/index.js';
 import type { Capability } from './protocol/capability.js';
+import type { S3Config } from './objects/s3.js';
 import type { Core } from './protocol/context.js';
 import { OperationRegistry, type AnyOperation } from './protocol/registry.js';
 import { systemClock, type Clock } from './scheduler/clock.js';
@@ -61,6 +62,8 @@ export interface ServerOptions {
   agentPingMs?: number;
   /** The URL clients reach this server at, for links it hands out (output URLs); the listening address when absent. */
   publicUrl?: string;
+  /** An S3-compatible store for SendCommand's OutputS3BucketName. */
+  s3?: S3Config;
   /** Where bootstrap messages go; the admin secret is printed here exactly once. */
   log?: (line: string) => void;
 }
@@ -113,7 +116,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   await checkRootKey(core, database);
   let listening = '';
-  const capabilityOptions = { ...(options.agentPingMs !== undefined ? { agentPingMs: options.agentPingMs } : {}), publicUrl: () => options.publicUrl ?? listening };
+  const capabilityOptions = { ...(options.agentPingMs !== undefined ? { agentPingMs: options.agentPingMs } : {}), publicUrl: () => options.publicUrl ?? listening, ...(options.s3 ? { s3: options.s3 } : {}) };
   for (const capability of CAPABILITIES) await capability.start?.(core, capabilityOptions);
   const bootstrap = await bootstrapAdmin(core, options, log);
   const app = buildApp(core, { trustProxy: options.trustProxy ?? false });

@@ -10,6 +10,14 @@ export function parseListen(text: string): { host: string; port: number } {
   return { host: (m[1] ?? m[2])!, port };
 }
 
+/** OutputS3BucketName support: any S3-compatible store, configured only by the environment (its secret never on a command line). */
+function s3FromEnv(env: NodeJS.ProcessEnv) {
+  if (!env.CAPSTAN_S3_ENDPOINT) return {};
+  const { CAPSTAN_S3_ACCESS_KEY_ID: accessKeyId, CAPSTAN_S3_SECRET_ACCESS_KEY: secretAccessKey } = env;
+  if (!accessKeyId || !secretAccessKey) throw new Error('CAPSTAN_S3_ENDPOINT needs CAPSTAN_S3_ACCESS_KEY_ID and CAPSTAN_S3_SECRET_ACCESS_KEY');
+  return { s3: { endpoint: env.CAPSTAN_S3_ENDPOINT, region: env.CAPSTAN_S3_REGION ?? 'us-east-1', accessKeyId, secretAccessKey } };
+}
+
 interface ServeOptions {
   dataDir: string;
   listen: string;
@@ -26,6 +34,8 @@ async function serve(opts: ServeOptions, banner: boolean, localAgent = false): P
     port,
     ...(opts.database ? { databaseUrl: opts.database } : {}),
     ...(opts.trustProxy ? { trustProxy: true } : {}),
+    ...(env.CAPSTAN_PUBLIC_URL ? { publicUrl: env.CAPSTAN_PUBLIC_URL } : {}),
+    ...s3FromEnv(env),
     rootKey: env.CAPSTAN_ROOT_KEY ? { value: env.CAPSTAN_ROOT_KEY } : { file: env.CAPSTAN_ROOT_KEY_FILE ?? resolve(opts.dataDir, 'root.key') },
     admin: {
       ...(env.CAPSTAN_ADMIN_ACCOUNT_ID ? { accountId: env.CAPSTAN_ADMIN_ACCOUNT_ID } : {}),

@@ -31,6 +31,9 @@ export class AgentReplies implements AgentMessageSink {
   /** An invocation's StatusDetails changed (after the change is committed). */
   onInvocation: (commandId: string, instanceId: string, details: string) => void = () => undefined;
   private changedInvocations: [string, string, string][] = [];
+  /** An invocation's final reply was stored: its whole output is in the store. */
+  onFinal: (commandId: string, instanceId: string) => void = () => undefined;
+  private finals: [string, string][] = [];
 
   constructor(
     private readonly core: Core,
@@ -69,6 +72,7 @@ export class AgentReplies implements AgentMessageSink {
         });
         for (const item of batch) item.done();
         for (const [c, i, d] of this.changedInvocations.splice(0)) this.onInvocation(c, i, d);
+        for (const [c, i] of this.finals.splice(0)) this.onFinal(c, i);
         for (const { before, after } of changed) {
           if (before.status_details !== after.status_details) this.onChange(before, after);
         }
@@ -80,6 +84,7 @@ export class AgentReplies implements AgentMessageSink {
         // Nothing of the batch is stored; the agents keep their messages and send them again.
         this.ends.clear();
         this.changedInvocations = [];
+        this.finals = [];
         for (const item of batch) item.done(e);
       }
     }
@@ -143,6 +148,7 @@ export class AgentReplies implements AgentMessageSink {
         .where('instance_id', '=', instanceId)
         .execute();
       if (details !== row.status_details) this.changedInvocations.push([m.id, instanceId, details]);
+      if (final) this.finals.push([m.id, instanceId]);
       if (final) for (const s of steps) for (const stream of ['stdout', 'stderr']) this.ends.delete(`${m.id}/${instanceId}/${s.name}/${stream}`);
       mark(m.id, final);
       return;

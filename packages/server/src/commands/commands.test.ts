@@ -14,6 +14,7 @@ import { jsonHeaders, rawCall } from '../test-support/sign.js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHmac } from 'node:crypto';
+import { parseAuthorization, verifySignature } from '../protocol/sigv4.js';
 
 async function failure(p: Promise<unknown>): Promise<Error> {
   try {
@@ -341,3 +342,56 @@ async function signedGet(t: TestServer, path: string): Promise<{ status: number;
   const res = await rawCall({ endpoint: t.endpoint, service: 'ssm', credentials: t.credentials, method: 'GET', path });
   return { status: res.status, text: async () => res.text };
 }
+
+test('OutputS3BucketName: each step stream is written, SigV4-signed, to the configured S3-compatible store, where the output URLs point', async () => {
+  const s3Secret = 'fake-s3-secret-key-for-the-test-000000';
+  const objects = new Map<string, string>();
+  const problems: string[] = [];
+  const store = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (d: Buffer) => chunks.push(d));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      try {
+        const url = req.url ?? '/';
+        const signed = { method: req.method ?? 'PUT', path: url, query: '', headers: req.headers, body };
+        verifySignature(signed, parseAuthorization(signed, new Date(), ['s3']), s3Secret);
+        objects.set(decodeURIComponent(url), body.toString());
+        res.writeHead(200).end();
+      } catch (e) {
+        problems.push((e as Error).message);
+        res.writeHead(403).end();
+      }
+    });
+  });
+  await new Promise<void>((r) => store.listen(0, '127.0.0.1', r));
+  const endpoint = `http://127.0.0.1:${(store.address() as AddressInfo).port}`;
+  const t = await startTestServer({ s3: { endpoint, region: 'us-east-1', accessKeyId: 'FAKES3KEY', secretAccessKey: s3Secret } });
+  const plain = await startTestServer({});
+  try {
+    const ssm = new SSMClient(t.clientConfig());
+    const { ActivationId, ActivationCode } = await ssm.send(new CreateActivationCommand({ IamRole: 'SSMServiceRole' }));
+    const a = new SimulatedAgent(t.endpoint);
+    await a.register(ActivationId!, ActivationCode!);
+    await a.connect();
+    a.behaviour = () => ({ status: 'Success', steps: [okStep('0.aws:runShellScript', 'to the bucket\n')], output: 'to the bucket\n' });
+    const { Command } = await ssm.send(new SendCommandCommand({ ...shell(['echo to the bucket']), InstanceIds: [a.instanceId], OutputS3BucketName: 'ops-logs', OutputS3KeyPrefix: 'runs' }));
+    const id = Command!.CommandId!;
+    const key = `/ops-logs/runs/${id}/${a.instanceId}/awsrunShellScript/0.awsrunShellScript/stdout`;
+    await until('the output is in the bucket', async () => (objects.has(key) ? true : undefined));
+    assert.deepEqual(problems, []);
+    assert.equal(objects.get(key), 'to the bucket\n');
+    const r = await ssm.send(new GetCommandInvocationCommand({ CommandId: id, InstanceId: a.instanceId }));
+    assert.equal(decodeURIComponent(new URL(r.StandardOutputUrl!).pathname), key);
+    assert.ok(r.StandardOutputUrl!.startsWith(endpoint));
+    await a.close();
+
+    const refused = await failure(new SSMClient(plain.clientConfig()).send(new SendCommandCommand({ ...shell(['true']), Targets: [{ Key: 'InstanceIds', Values: ['*'] }], OutputS3BucketName: 'ops-logs' })));
+    assert.equal(refused.name, 'InvalidOutputFolder');
+    assert.match(refused.message, /no S3-compatible endpoint/);
+  } finally {
+    await t.stop();
+    await plain.stop();
+    store.close();
+  }
+});

@@ -17,6 +17,7 @@ export const commandsCapability: Capability = {
   start(core, options) {
     const svc = new CommandService(core, nodeService(core));
     if (options.publicUrl) svc.publicUrl = options.publicUrl;
+    svc.s3 = options.s3;
     commandSlot.set(core, svc);
   },
   http(app, core) {

@@ -7,6 +7,8 @@ import type { CallContext } from '../protocol/context.js';
 import { defineOperation, type AnyOperation } from '../protocol/registry.js';
 import { SSM } from '../protocol/services.js';
 import { invalidFilterKey, invalidNotificationConfig, invalidPluginName, invocationDoesNotExist, validation } from './errors.js';
+import { objectUrl } from '../objects/s3.js';
+import { outputKey } from './output-key.js';
 import { CONCURRENCY_PATTERN, ERRORS_PATTERN } from './rate.js';
 import { commandService } from './slot.js';
 import { tables } from './store.js';
@@ -18,10 +20,14 @@ const commandId = z.string().length(36);
 const filters = z.array(z.object({ key: z.string(), value: z.string().min(1).max(128) })).min(1).max(5);
 const COMMAND_STATUSES = ['Pending', 'InProgress', 'Success', 'Cancelled', 'Failed', 'TimedOut', 'Cancelling'];
 
-export const outputUrl =
-  (call: CallContext): OutputUrl =>
-  (r, step, stream) =>
-    `${commandService(call.core).publicUrl()}/capstan/v1/output/${r.command_id}/${r.instance_id}/${encodeURIComponent(step)}/${stream}`;
+/** The command's S3 object when it named a bucket and S3 is configured; Capstan's own output store otherwise. */
+export const outputUrl = (call: CallContext): OutputUrl => {
+  const svc = commandService(call.core);
+  return (cmd, r, step, stream) =>
+    cmd.output_s3_bucket && svc.s3
+      ? objectUrl(svc.s3, cmd.output_s3_bucket, outputKey(cmd.output_s3_prefix, r.command_id, r.instance_id, step.action, step.name, stream))
+      : `${svc.publicUrl()}/capstan/v1/output/${r.command_id}/${r.instance_id}/${encodeURIComponent(step.name)}/${stream}`;
+};
 
 /** The `InvokedAfter`/`InvokedBefore`/`Status`/`ExecutionStage`/`DocumentName` filters, as SQL on a table with the command's columns. */
 function filterCommands(list: { key: string; value: string }[] | undefined): ((c: CommandRow) => boolean) | undefined {

@@ -6,9 +6,13 @@ import type { CallContext, Core } from '../protocol/context.js';
 import type { Job } from '../scheduler/scheduler.js';
 import { AgentReplies } from './apply.js';
 import { Dispatcher, type CommandChanged } from './dispatch.js';
-import { duplicateInstanceId, invalidCommandId, invalidInstanceId, unsupportedPlatformType, validation } from './errors.js';
+import { duplicateInstanceId, invalidCommandId, invalidInstanceId, invalidOutputFolder, unsupportedPlatformType, validation } from './errors.js';
 import { CommandEvents } from './events.js';
 import { Notifier } from './notify.js';
+import { putObject, type S3Config } from '../objects/s3.js';
+import { outputKey } from './output-key.js';
+import { readStream } from './store.js';
+import type { StepResult } from '@capstan/wire';
 import { planCommand } from './plan.js';
 import { TERMINAL } from './status.js';
 import { ChangeCounter, commandById, refreshCommand, tables } from './store.js';
@@ -17,6 +21,7 @@ import type { CommandRow, InvocationRow } from './tables.js';
 const FINISHED = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled']);
 const EXPIRE_JOB = 'commands.delivery-timeout';
 const ABANDON_JOB = 'commands.abandon';
+const S3_JOB = 'commands.s3-output';
 /** After its delivery timeout and every step's timeout, a node that never answered is given up on. */
 const ABANDON_GRACE_MS = 5 * 60_000;
 
@@ -46,6 +51,8 @@ export class CommandService {
   readonly dispatcher: Dispatcher;
   readonly replies: AgentReplies;
   private changeListeners: CommandChanged[] = [];
+  /** Where commands that name OutputS3BucketName put their output; such commands are refused without it. */
+  s3: S3Config | undefined;
   /** The server's URL as clients reach it, for output links. */
   publicUrl: () => string = () => '';
 
@@ -79,6 +86,12 @@ export class CommandService {
     nodes.onDeregister.push((account, region, id) => this.undeliverable(account, region, id));
     core.scheduler.handle(EXPIRE_JOB, (job) => this.deliveryTimeout(job));
     core.scheduler.handle(ABANDON_JOB, (job) => this.abandon(job));
+    core.scheduler.handle(S3_JOB, (job) => this.uploadOutput(job));
+    this.replies.onFinal = (commandId, instanceId) =>
+      void (async () => {
+        const cmd = await commandById(core.database.db, commandId);
+        if (cmd?.output_s3_bucket && this.s3) await core.scheduler.enqueue({ kind: S3_JOB, dueAt: core.clock.now(), maxAttempts: 10, dedupeKey: `${commandId}/${instanceId}`, payload: { commandId, instanceId } });
+      })().catch(() => undefined);
   }
 
   onCommandChange(f: CommandChanged): void {
@@ -89,6 +102,7 @@ export class CommandService {
     const hasIds = (i.InstanceIds?.length ?? 0) > 0;
     const hasTargets = (i.Targets?.length ?? 0) > 0;
     if (hasIds === hasTargets) throw validation(hasIds ? 'Give InstanceIds or Targets, not both.' : 'Give the nodes to run on: InstanceIds or Targets.');
+    if (i.OutputS3BucketName && !this.s3) throw invalidOutputFolder(`Bucket ${i.OutputS3BucketName} cannot be written: this server has no S3-compatible endpoint configured (CAPSTAN_S3_ENDPOINT and its credentials). Without OutputS3BucketName the whole output stays in Capstan's output store.`);
     const plan = await planCommand(call, i);
     const nodes = hasIds ? await this.namedNodes(call, i.InstanceIds!, plan.doc.platformTypes) : await resolveTargets(this.nodes, call.accountId, call.region, i.Targets!);
     if (nodes.length) await call.authorize('ssm:SendCommand', nodes.map((n) => instanceArn(call.region, call.accountId, n.instance_id)));
@@ -277,6 +291,22 @@ export class CommandService {
     this.events.changed(commandId);
     if (changed.before.status_details !== changed.after.status_details) for (const f of this.changeListeners) f(changed.before, changed.after);
     await this.dispatcher.kick(commandId);
+  }
+
+  /** Copies a finished invocation's whole output to the command's bucket, each step's streams as AWS names them. */
+  private async uploadOutput(job: Job): Promise<void> {
+    const { commandId, instanceId } = job.payload as { commandId: string; instanceId: string };
+    const db = this.core.database.db;
+    const cmd = await commandById(db, commandId);
+    const inv = cmd && (await tables(db).selectFrom('command_invocations').select('plugins').where('command_id', '=', commandId).where('instance_id', '=', instanceId).executeTakeFirst());
+    if (!cmd || !inv || !this.s3 || !cmd.output_s3_bucket) return;
+    for (const step of JSON.parse(inv.plugins) as StepResult[]) {
+      for (const stream of ['stdout', 'stderr'] as const) {
+        if ((stream === 'stdout' ? step.stdoutBytes : step.stderrBytes) === 0 && stream === 'stderr') continue;
+        const body = await readStream(db, commandId, instanceId, step.name, stream);
+        await putObject(this.s3, cmd.output_s3_bucket, outputKey(cmd.output_s3_prefix, commandId, instanceId, step.action, step.name, stream), body);
+      }
+    }
   }
 
   /** A deregistered node will never answer: its unfinished invocations are Undeliverable. */

@@ -43,3 +43,9 @@ export const invocation = (db: AnyDb, commandId: string, instanceId: string) =>
   tables(db).selectFrom('command_invocations').selectAll().where('command_id', '=', commandId).where('instance_id', '=', instanceId).executeTakeFirst();
 
 export const isTerminal = (r: Pick<InvocationRow, 'status_details'>) => TERMINAL.has(r.status_details);
+
+/** A step's whole stored stream, in order. */
+export async function readStream(db: AnyDb, commandId: string, instanceId: string, step: string, stream: string): Promise<Buffer> {
+  const rows = await tables(db).selectFrom('command_output').select(['offset', 'data']).where('command_id', '=', commandId).where('instance_id', '=', instanceId).where('step', '=', step).where('stream', '=', stream).orderBy('offset').execute();
+  return Buffer.concat(rows.map((r) => Buffer.from(r.data)));
+}

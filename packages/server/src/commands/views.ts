@@ -35,7 +35,7 @@ export function commandView(r: CommandRow) {
 }
 
 /** Where the whole of a step's stream can be downloaded (signed GET, like an S3 object). */
-export type OutputUrl = (r: Pick<InvocationRow, 'command_id' | 'instance_id'>, step: string, stream: 'stdout' | 'stderr') => string;
+export type OutputUrl = (cmd: CommandRow, r: Pick<InvocationRow, 'command_id' | 'instance_id'>, step: StepResult, stream: 'stdout' | 'stderr') => string;
 
 /** An agent step status as CommandPlugin's Status and StatusDetails. */
 export function stepStatus(s: StepResult): { Status: string; StatusDetails: string } {
@@ -58,7 +58,7 @@ export function stepStatus(s: StepResult): { Status: string; StatusDetails: stri
   }
 }
 
-function pluginView(r: InvocationRow, s: StepResult, url: OutputUrl) {
+function pluginView(cmd: CommandRow, r: InvocationRow, s: StepResult, url: OutputUrl) {
   return {
     Name: s.name,
     ...stepStatus(s),
@@ -66,11 +66,11 @@ function pluginView(r: InvocationRow, s: StepResult, url: OutputUrl) {
     ...(s.startedAt !== undefined ? { ResponseStartDateTime: new Date(s.startedAt) } : {}),
     ...(s.endedAt !== undefined ? { ResponseFinishDateTime: new Date(s.endedAt) } : {}),
     Output: pluginOutput(s.stdout, s.stderr, Buffer.byteLength(s.stdout) >= s.stdoutBytes, Buffer.byteLength(s.stderr) >= s.stderrBytes),
-    StandardOutputUrl: url(r, s.name, 'stdout'),
-    StandardErrorUrl: url(r, s.name, 'stderr'),
+    StandardOutputUrl: url(cmd, r, s, 'stdout'),
+    StandardErrorUrl: url(cmd, r, s, 'stderr'),
     OutputS3Region: r.region,
-    OutputS3BucketName: '',
-    OutputS3KeyPrefix: '',
+    OutputS3BucketName: cmd.output_s3_bucket,
+    OutputS3KeyPrefix: cmd.output_s3_prefix,
   };
 }
 
@@ -88,9 +88,9 @@ export function invocationView(r: InvocationRow, cmd: CommandRow, details: boole
     Status: invocationStatus(r.status_details),
     StatusDetails: r.status_details,
     TraceOutput: r.trace_output,
-    StandardOutputUrl: first ? url(r, first.name, 'stdout') : '',
-    StandardErrorUrl: first ? url(r, first.name, 'stderr') : '',
-    CommandPlugins: details ? steps.map((s) => pluginView(r, s, url)) : [],
+    StandardOutputUrl: first ? url(cmd, r, first, 'stdout') : '',
+    StandardErrorUrl: first ? url(cmd, r, first, 'stderr') : '',
+    CommandPlugins: details ? steps.map((s) => pluginView(cmd, r, s, url)) : [],
     ServiceRole: cmd.service_role,
     NotificationConfig: commandView(cmd).NotificationConfig,
     CloudWatchOutputConfig: commandView(cmd).CloudWatchOutputConfig,
@@ -126,8 +126,8 @@ export function stepInvocationView(r: InvocationRow, cmd: CommandRow, step: Step
     ExecutionEndDateTime: end !== undefined ? new Date(end).toISOString() : '',
     ...status,
     StandardOutputContent: stdoutContent(step.stdout, step.stdoutBytes),
-    StandardOutputUrl: url(r, step.name, 'stdout'),
+    StandardOutputUrl: url(cmd, r, step, 'stdout'),
     StandardErrorContent: stderrContent(step.stderr, step.stderrBytes),
-    StandardErrorUrl: url(r, step.name, 'stderr'),
+    StandardErrorUrl: url(cmd, r, step, 'stderr'),
   };
 }

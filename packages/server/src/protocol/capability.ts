@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { MigrationStep } from '../store/migrations.js';
 import type { Core } from './context.js';
 import type { AnyOperation } from './registry.js';
+import type { S3Config } from '../objects/s3.js';
 
 /**
  * A capability (parameters, kms, documents, …) as the server assembles it: its tables, its AWS
@@ -22,6 +23,8 @@ export interface CapabilityOptions {
   agentPingMs?: number;
   /** The server's URL as clients reach it. */
   publicUrl?: () => string;
+  /** The S3-compatible store for command output sent to OutputS3BucketName. */
+  s3?: S3Config;
 }
 
 /**
