@@ -1,6 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,9 +105,10 @@ test('real agents run a script: output, exit codes, and what the records keep', 
   assert.equal(r.Status, 'Success');
   assert.equal(r.ResponseCode, 0);
   assert.match(r.StandardOutputContent!, /^hello from /);
-  assert.ok(r.StandardOutputContent!.includes(`${ok} ${a!.id}`), 'the script sees its command and node ids');
+  assert.ok(r.StandardOutputContent!.includes(`${ok} ${a!.id}`), `the script sees its command and node ids: ${r.StandardOutputContent}`);
   assert.equal(r.StandardErrorContent, 'warn\n');
-  assert.ok(r.ExecutionStartDateTime && r.ExecutionEndDateTime);
+  assert.equal(r.PluginName, 'aws:runShellScript');
+  assert.ok(r.ExecutionStartDateTime && r.ExecutionEndDateTime, `timestamps missing in ${JSON.stringify(r)}`);
 
   const bad = await send([a!], ['echo before', 'exit 3']);
   const failedCmd = await finished(bad);
@@ -119,16 +121,18 @@ test('real agents run a script: output, exit codes, and what the records keep', 
   // A secret reaches the script, and no record of the command holds it.
   const secret = 'pa55-w0rd-for-the-e2e-0x7f';
   await ssm.send(new PutParameterCommand({ Name: '/e2e/db/password', Type: 'SecureString', Value: secret }));
-  const sec = await send([a!], [`test "{{ssm-secure:/e2e/db/password}}" = "${secret.toUpperCase().toLowerCase()}" && echo matched`]);
+  // The script checks the value by its hash, so the command's own text does not hold the secret.
+  const digest = createHash('sha256').update(secret).digest('hex');
+  const sec = await send([a!], [`test "$(printf %s '{{ssm-secure:/e2e/db/password}}' | sha256sum | cut -c1-64)" = "${digest}" && echo matched`]);
   await finished(sec);
   assert.equal((await result(sec, a!)).StandardOutputContent, 'matched\n');
   const listed = JSON.stringify(await ssm.send(new ListCommandInvocationsCommand({ CommandId: sec, Details: true }))) + JSON.stringify(await ssm.send(new ListCommandsCommand({ CommandId: sec })));
-  assert.ok(!listed.includes(secret));
+  assert.ok(!listed.includes(secret), 'the API shows no secret');
   for (const f of readdirSync(t.dataDir)) if (f.includes('.db') || f.endsWith('.sqlite')) assert.ok(!readFileSync(join(t.dataDir, f)).includes(secret), `${f} holds no plaintext secret`);
   // The agent forgets a finished job's payload (it held the secret) and its working files.
   const jobDir = join(a!.stateDir, 'jobs', sec);
-  assert.ok(!readFileSync(join(jobDir, 'job.json'), 'utf8').includes(secret));
-  assert.ok(!existsSync(join(jobDir, 'work')));
+  assert.ok(!readFileSync(join(jobDir, 'job.json'), 'utf8').includes(secret), 'the finished job record holds no secret');
+  assert.ok(!existsSync(join(jobDir, 'work')), 'the working directory is gone');
 });
 
 test('long output: the API shows AWS-sized previews, the output URL the whole of it', async () => {

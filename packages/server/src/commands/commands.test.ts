@@ -74,7 +74,7 @@ onEveryEngine('Run Command', (engine) => {
 
   test('a command runs on every node named, and its results read back as AWS shapes them', async () => {
     const ns = await nodes(3);
-    for (const a of ns) a.behaviour = () => ({ status: 'Success', steps: [okStep('aws:runShellScript', `hello from ${a.instanceId}\n`)], output: `hello from ${a.instanceId}\n` });
+    for (const a of ns) a.behaviour = () => ({ status: 'Success', steps: [okStep('0.aws:runShellScript', `hello from ${a.instanceId}\n`)], output: `hello from ${a.instanceId}\n` });
     const { Command } = await ssm.send(new SendCommandCommand({ ...shell(['echo hello']), InstanceIds: ns.map((a) => a.instanceId), Comment: 'greet' }));
     assert.match(Command!.CommandId!, /^[0-9a-f-]{36}$/);
     assert.equal(Command!.TargetCount, 3);

@@ -58,9 +58,12 @@ export function stepStatus(s: StepResult): { Status: string; StatusDetails: stri
   }
 }
 
+/** Schema 1.2 steps are `0.aws:runShellScript` inside; AWS shows them by the plugin's name. */
+export const pluginName = (s: StepResult) => (/^\d+\.aws:/.test(s.name) ? s.action : s.name);
+
 function pluginView(cmd: CommandRow, r: InvocationRow, s: StepResult, url: OutputUrl) {
   return {
-    Name: s.name,
+    Name: pluginName(s),
     ...stepStatus(s),
     ResponseCode: s.code,
     ...(s.startedAt !== undefined ? { ResponseStartDateTime: new Date(s.startedAt) } : {}),
@@ -119,7 +122,7 @@ export function stepInvocationView(r: InvocationRow, cmd: CommandRow, step: Step
   const end = step.endedAt;
   return {
     ...base,
-    PluginName: step.name,
+    PluginName: pluginName(step),
     ResponseCode: step.code,
     ExecutionStartDateTime: step.startedAt !== undefined ? new Date(step.startedAt).toISOString() : '',
     ExecutionElapsedTime: step.startedAt !== undefined && end !== undefined ? elapsed(end - step.startedAt) : '',
