@@ -99,7 +99,7 @@ onEveryEngine('Run Command', (engine) => {
     assert.equal(one.StandardOutputContent, `hello from ${ns[0]!.instanceId}\n`);
     assert.equal(one.PluginName, 'aws:runShellScript');
     assert.equal(one.ResponseCode, 0);
-    assert.match(one.StandardOutputUrl!, new RegExp(`/capstan/v1/output/${Command!.CommandId!}/${ns[0]!.instanceId}/`));
+    assert.equal(one.StandardOutputUrl!, `${t.endpoint}/capstan/v1/output/${Command!.CommandId!}/${ns[0]!.instanceId}/0/stdout`);
     const byNode = await ssm.send(new ListCommandsCommand({ InstanceId: ns[1]!.instanceId }));
     assert.ok(byNode.Commands!.some((c) => c.CommandId === Command!.CommandId));
     const plugin = await ssm.send(new GetCommandInvocationCommand({ CommandId: Command!.CommandId!, InstanceId: ns[0]!.instanceId, PluginName: 'aws:runShellScript' }));
@@ -264,10 +264,10 @@ onEveryEngine('Run Command', (engine) => {
     await finished(id);
     const inv = await invocations(id);
     assert.equal(inv.find((i) => i.InstanceId === gone!.instanceId)!.StatusDetails, 'Undeliverable');
-    const res = await signedGet(t, `/capstan/v1/output/${id}/${talker!.instanceId}/aws%3ArunShellScript/stdout`);
+    const res = await signedGet(t, `/capstan/v1/output/${id}/${talker!.instanceId}/0/stdout`);
     assert.equal(res.status, 200);
     assert.equal(await res.text(), 'abcdef');
-    const anonymous = await fetch(`${t.endpoint}/capstan/v1/output/${id}/${talker!.instanceId}/aws%3ArunShellScript/stdout`);
+    const anonymous = await fetch(`${t.endpoint}/capstan/v1/output/${id}/${talker!.instanceId}/0/stdout`);
     assert.equal(anonymous.status, 400);
   });
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { CallContext } from '../protocol/context.js';
 import { defineOperation, type AnyOperation } from '../protocol/registry.js';
 import { SSM } from '../protocol/services.js';
-import { invocationDoesNotExist } from './errors.js';
+import { invalidPluginName, invocationDoesNotExist } from './errors.js';
 import { commandService } from './slot.js';
 import { invocationStatus } from './status.js';
 import { tables } from './store.js';
@@ -60,11 +60,14 @@ function parseCursor(c: string | undefined): [number, number] {
 }
 
 /** A stream's whole stored output from a byte offset, in pieces of up to 1 MiB per call. */
-export async function commandOutput(call: CallContext, i: { CommandId: string; InstanceId: string; PluginName: string; Stream: 'stdout' | 'stderr'; Offset?: number; MaxBytes?: number }) {
+export async function commandOutput(call: CallContext, i: { CommandId: string; InstanceId: string; PluginName?: string; StepIndex?: number; Stream: 'stdout' | 'stderr'; Offset?: number; MaxBytes?: number }) {
   await commandService(call.core).command(call, i.CommandId);
   const db = tables(call.core.database.db);
   const inv = await db.selectFrom('command_invocations').select(['final', 'plugins']).where('command_id', '=', i.CommandId).where('instance_id', '=', i.InstanceId).executeTakeFirst();
   if (!inv) throw invocationDoesNotExist(`Command ${i.CommandId} has no invocation on ${i.InstanceId}.`);
+  const steps = JSON.parse(inv.plugins) as StepResult[];
+  const name = i.PluginName ?? steps[i.StepIndex ?? -1]?.name;
+  if (name === undefined) throw invalidPluginName(i.StepIndex !== undefined ? `The invocation has ${steps.length} step(s); there is no step ${i.StepIndex}.` : 'Name the step with PluginName or StepIndex.');
   const from = i.Offset ?? 0;
   const max = Math.min(i.MaxBytes ?? 1024 * 1024, 8 * 1024 * 1024);
   const rows = await db
@@ -72,7 +75,7 @@ export async function commandOutput(call: CallContext, i: { CommandId: string; I
     .select(['offset', 'data'])
     .where('command_id', '=', i.CommandId)
     .where('instance_id', '=', i.InstanceId)
-    .where('step', '=', i.PluginName)
+    .where('step', '=', name)
     .where('stream', '=', i.Stream)
     .where('offset', '<', from + max)
     .orderBy('offset')
@@ -88,7 +91,7 @@ export async function commandOutput(call: CallContext, i: { CommandId: string; I
     parts.push(data.subarray(Math.max(0, at - off), Math.min(data.length, from + max - off)));
     at = Math.min(off + data.length, from + max);
   }
-  const step = (JSON.parse(inv.plugins) as StepResult[]).find((s) => s.name === i.PluginName);
+  const step = steps.find((s) => s.name === name);
   const total = step ? (i.Stream === 'stdout' ? step.stdoutBytes : step.stderrBytes) : end;
   return { Data: Buffer.concat(parts), NextOffset: at, TotalBytes: Math.max(total, end), Complete: inv.final === 1 && at >= Math.max(total, end) };
 }
@@ -109,7 +112,8 @@ export const followOperations: AnyOperation[] = [
     input: z.object({
       CommandId: z.string().length(36),
       InstanceId: z.string().regex(/(^i-(\w{8}|\w{17})$)|(^mi-\w{17}$)/),
-      PluginName: z.string().min(1).max(256),
+      PluginName: z.string().min(1).max(256).optional(),
+      StepIndex: z.number().int().min(0).max(1000).optional(),
       Stream: z.enum(['stdout', 'stderr']),
       Offset: z.number().int().min(0).optional(),
       MaxBytes: z.number().int().min(1).optional(),

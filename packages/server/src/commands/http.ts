@@ -5,6 +5,8 @@ import { SSM } from '../protocol/services.js';
 import type { CommandService } from './service.js';
 
 export const OUTPUT_PATH = '/capstan/v1/output';
+/** `StandardOutputUrl` for the step at `index` of an invocation. */
+export const outputPath = (commandId: string, instanceId: string, index: number, stream: string) => `${OUTPUT_PATH}/${commandId}/${instanceId}/${index}/${stream}`;
 
 /**
  * `StandardOutputUrl`/`StandardErrorUrl`: a GET of a step's whole stream, signed with SigV4 like
@@ -30,7 +32,8 @@ export function attachOutputEndpoint(app: FastifyInstance, core: Core, _svc: Com
         sourceIp: (req.socket.remoteAddress ?? '').replace(/^::ffff:/, ''),
         userAgent: typeof ua === 'string' ? ua : '',
         secureTransport: 'encrypted' in req.socket && Boolean((req.socket as { encrypted?: boolean }).encrypted),
-        decodeInput: () => ({ CommandId: p.commandId, InstanceId: p.instanceId, PluginName: p.step, Stream: p.stream, Offset: at, MaxBytes: 8 * 1024 * 1024 }),
+        // Steps are numbered in the URL: their names hold colons, which SigV4 clients encode differently.
+        decodeInput: () => ({ CommandId: p.commandId, InstanceId: p.instanceId, ...(/^\d+$/.test(p.step) ? { StepIndex: Number(p.step) } : { PluginName: p.step }), Stream: p.stream, Offset: at, MaxBytes: 8 * 1024 * 1024 }),
       });
       if ('error' in outcome) {
         const e = outcome.error;

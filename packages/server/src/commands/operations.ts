@@ -9,6 +9,7 @@ import { SSM } from '../protocol/services.js';
 import { invalidFilterKey, invalidNotificationConfig, invalidPluginName, invocationDoesNotExist, validation } from './errors.js';
 import { objectUrl } from '../objects/s3.js';
 import { outputKey } from './output-key.js';
+import { outputPath } from './http.js';
 import { CONCURRENCY_PATTERN, ERRORS_PATTERN } from './rate.js';
 import { commandService } from './slot.js';
 import { tables } from './store.js';
@@ -26,7 +27,7 @@ export const outputUrl = (call: CallContext): OutputUrl => {
   return (cmd, r, step, stream) =>
     cmd.output_s3_bucket && svc.s3
       ? objectUrl(svc.s3, cmd.output_s3_bucket, outputKey(cmd.output_s3_prefix, r.command_id, r.instance_id, step.action, step.name, stream))
-      : `${svc.publicUrl()}/capstan/v1/output/${r.command_id}/${r.instance_id}/${encodeURIComponent(step.name)}/${stream}`;
+      : `${svc.publicUrl()}${outputPath(r.command_id, r.instance_id, Math.max(0, (JSON.parse(r.plugins) as StepResult[]).findIndex((s) => s.name === step.name)), stream)}`;
 };
 
 /** The `InvokedAfter`/`InvokedBefore`/`Status`/`ExecutionStage`/`DocumentName` filters, as SQL on a table with the command's columns. */

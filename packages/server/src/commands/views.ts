@@ -35,7 +35,7 @@ export function commandView(r: CommandRow) {
 }
 
 /** Where the whole of a step's stream can be downloaded (signed GET, like an S3 object). */
-export type OutputUrl = (cmd: CommandRow, r: Pick<InvocationRow, 'command_id' | 'instance_id'>, step: StepResult, stream: 'stdout' | 'stderr') => string;
+export type OutputUrl = (cmd: CommandRow, r: Pick<InvocationRow, 'command_id' | 'instance_id' | 'plugins'>, step: StepResult, stream: 'stdout' | 'stderr') => string;
 
 /** An agent step status as CommandPlugin's Status and StatusDetails. */
 export function stepStatus(s: StepResult): { Status: string; StatusDetails: string } {
