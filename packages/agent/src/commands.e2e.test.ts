@@ -185,6 +185,22 @@ test('MaxConcurrency holds, as the agents timed it; MaxErrors stops the rest', a
   assert.equal(inv.filter((i) => i.StatusDetails === 'Terminated').length, 3);
 });
 
+test('one node runs at most five documents at once and queues the rest in order', async () => {
+  const [a] = fleet;
+  const ids: string[] = [];
+  for (let i = 0; i < 7; i++) ids.push(await send([a!], ['sleep 1']));
+  for (const id of ids) await finished(id);
+  const spans = await Promise.all(ids.map(async (id) => {
+    const r = await result(id, a!);
+    return [Date.parse(r.ExecutionStartDateTime!), Date.parse(r.ExecutionEndDateTime!)] as const;
+  }));
+  const most = Math.max(...spans.map(([s]) => spans.filter(([s2, e2]) => s2 <= s && s < e2).length));
+  assert.equal(most, 5, 'five ran together, never more');
+  // The two that waited started after others ended, in the order they were sent.
+  assert.ok(spans[5]![0] >= Math.min(...spans.slice(0, 5).map(([, e]) => e)) - 5);
+  assert.ok(spans[5]![0] <= spans[6]![0]);
+});
+
 test('a node offline at send runs the command when it returns in time; later than that it never runs it', async () => {
   const [, , c, d] = fleet;
   await kill(c!);
