@@ -5,7 +5,10 @@ import { existsSync, statSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
-import WebSocket from 'ws';
+import { openChannel } from './channel-socket.js';
+import { checkPin, tlsOptions } from './trust.js';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { loadIdentity, type Identity } from './state.js';
 
 export interface Check {
@@ -92,8 +95,17 @@ export async function diagnose(stateDir: string): Promise<Check[]> {
 
   if (url.protocol === 'https:') {
     const tls = await new Promise<string | undefined>((resolve) => {
-      const s = tlsConnect({ host, port, servername: host, timeout: TIMEOUT_MS });
-      s.once('secureConnect', () => (s.destroy(), resolve(undefined)));
+      const s = tlsConnect({ host, port, servername: host, timeout: TIMEOUT_MS, ...tlsOptions(identity.trust) });
+      s.once('secureConnect', () => {
+        try {
+          checkPin(s, identity.trust);
+          s.destroy();
+          resolve(undefined);
+        } catch (e) {
+          s.destroy();
+          resolve((e as Error).message);
+        }
+      });
       s.once('timeout', () => (s.destroy(), resolve(`no handshake within ${TIMEOUT_MS} ms`)));
       s.once('error', (e) => resolve(e.message));
     });
@@ -102,12 +114,11 @@ export async function diagnose(stateDir: string): Promise<Check[]> {
       skipRest(later.slice(4), 'no TLS');
       return checks;
     }
-    add('tls', 'ok', `certificate of ${host} verified`);
+    add('tls', 'ok', `certificate of ${host} verified${identity.trust?.pinSha256 ? ' (pinned fingerprint)' : identity.trust?.caFile ? ` against ${identity.trust.caFile}` : ' against the system CAs'}`);
   } else add('tls', 'skip', 'plain http endpoint');
 
   try {
-    const res = await fetch(`${identity.endpoint.replace(/\/+$/, '')}/health`, { signal: AbortSignal.timeout(TIMEOUT_MS) });
-    const date = res.headers.get('date');
+    const date = await serverDate(identity);
     if (!date) add('clock', 'FAIL', 'the server sent no Date header');
     else {
       // Date has one-second resolution; the skew that matters (signatures) is minutes.
@@ -126,9 +137,8 @@ export async function diagnose(stateDir: string): Promise<Check[]> {
 
 /** Answers the channel's challenge with the probe flag; undefined when welcomed, else why not. */
 function probeIdentity(identity: Identity, key: KeyObject): Promise<string | undefined> {
-  const url = `${identity.endpoint.replace(/\/+$/, '').replace(/^http/, 'ws')}/capstan/agent/v1/channel`;
   return new Promise((resolve) => {
-    const ws = new WebSocket(url, { handshakeTimeout: TIMEOUT_MS });
+    const ws = openChannel(identity, TIMEOUT_MS);
     let outcome: string | undefined = 'the channel closed before the server answered';
     const timer = setTimeout(() => ((outcome = `no answer to hello within ${TIMEOUT_MS} ms`), ws.terminate()), TIMEOUT_MS);
     ws.on('message', (data) => {
@@ -143,5 +153,19 @@ function probeIdentity(identity: Identity, key: KeyObject): Promise<string | und
     });
     ws.on('error', (e) => (outcome = `channel failed: ${e.message}`));
     ws.on('close', () => (clearTimeout(timer), resolve(outcome)));
+  });
+}
+
+/** The server's Date header from /health, fetched under the identity's trust. */
+function serverDate(identity: Identity): Promise<string | null> {
+  const url = new URL('/health', identity.endpoint);
+  return new Promise((resolve, reject) => {
+    const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { timeout: TIMEOUT_MS, ...(url.protocol === 'https:' ? { ...tlsOptions(identity.trust), agent: false } : {}) }, (res) => {
+      res.resume();
+      resolve(typeof res.headers.date === 'string' ? res.headers.date : null);
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${TIMEOUT_MS} ms`)));
+    req.end();
   });
 }

@@ -1,11 +1,12 @@
 import { createPrivateKey } from 'node:crypto';
 import { answerChallenge } from '@capstan/wire';
-import WebSocket from 'ws';
 import type { JobMessage } from '@capstan/wire';
 import { instanceInfo } from './info.js';
 import { loadConfig } from './jobs/config.js';
 import { JobManager } from './jobs/manager.js';
-import { loadIdentity } from './state.js';
+import { loadIdentity, type Identity } from './state.js';
+import { openChannel } from './channel-socket.js';
+import { checkEndpoint } from './trust.js';
 
 /** The server's close code for an identity it will not accept: retrying cannot help. */
 const CLOSE_REFUSED = 4003;
@@ -27,9 +28,8 @@ export class IdentityRefused extends Error {}
  */
 export async function runAgent(o: RunOptions): Promise<void> {
   const log = o.log ?? ((line: string) => console.log(`${new Date().toISOString()} ${line}`));
-  const { identity, privateKeyPem } = loadIdentity(o.stateDir);
-  const key = createPrivateKey(privateKeyPem);
-  const url = `${identity.endpoint.replace(/^http/, 'ws')}/capstan/agent/v1/channel`;
+  const { identity } = loadIdentity(o.stateDir);
+  checkEndpoint(identity.endpoint, identity.trust);
   let failures = 0;
   log(`agent ${identity.instanceId} starting (server ${identity.endpoint})`);
   const info = instanceInfo();
@@ -37,7 +37,9 @@ export async function runAgent(o: RunOptions): Promise<void> {
   jobs.start();
   o.signal?.addEventListener('abort', () => jobs.stop(), { once: true });
   while (!o.signal?.aborted) {
-    const outcome = await session(url, identity.instanceId, key, log, o.signal, () => (failures = 0), jobs);
+    // Read the key for every connection: a rotation may have replaced it on disk.
+    const key = createPrivateKey(loadIdentity(o.stateDir).privateKeyPem);
+    const outcome = await session(identity, key, log, o.signal, () => (failures = 0), jobs);
     if (outcome.refused) throw new IdentityRefused(`the server refused instance ${identity.instanceId}: ${outcome.reason}`);
     if (o.signal?.aborted) break;
     // Full jitter: a fleet that lost the server together does not return in lockstep.
@@ -51,9 +53,10 @@ export async function runAgent(o: RunOptions): Promise<void> {
   log('agent stopped');
 }
 
-function session(url: string, instanceId: string, key: ReturnType<typeof createPrivateKey>, log: (l: string) => void, signal: AbortSignal | undefined, onOnline: () => void, jobs: JobManager): Promise<{ refused: boolean; reason: string }> {
+function session(identity: Identity, key: ReturnType<typeof createPrivateKey>, log: (l: string) => void, signal: AbortSignal | undefined, onOnline: () => void, jobs: JobManager): Promise<{ refused: boolean; reason: string }> {
   return new Promise((resolve) => {
-    const ws = new WebSocket(url, { handshakeTimeout: 10_000 });
+    const instanceId = identity.instanceId;
+    const ws = openChannel(identity);
     let reason = 'connection closed';
     let pinger: NodeJS.Timeout | undefined;
     let lastPong = Date.now();

@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type { Trust } from './trust.js';
 
 /** Root keeps its identity with the system's state; anyone else in their home. */
 export function defaultStateDir(): string {
@@ -12,6 +13,8 @@ export interface Identity {
   accountId: string;
   region: string;
   endpoint: string;
+  /** How the server's certificate is verified (CA file or pinned fingerprint); the system CAs when absent. */
+  trust?: Trust;
 }
 
 const IDENTITY = 'identity.json';

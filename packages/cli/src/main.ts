@@ -8,6 +8,9 @@ program.name('capstan').description('Capstan: a self-hosted systems manager for 
 if (process.argv[2] === 'agent') {
   const { registerAgentCommands } = await import('./commands/agent.js');
   registerAgentCommands(program);
+} else if (process.argv[2] === 'run') {
+  // An operator's everyday command: start fast, without the server's code.
+  (await import('./commands/run.js')).registerRunCommands(program);
 } else {
   const [server, iam, account, throttle, audit, agent] = await Promise.all([
     import('./commands/server.js'),
@@ -23,6 +26,7 @@ if (process.argv[2] === 'agent') {
   throttle.registerThrottleCommands(program);
   audit.registerAuditCommands(program);
   agent.registerAgentCommands(program);
+  (await import('./commands/run.js')).registerRunCommands(program);
 }
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -62,6 +62,8 @@ export interface ServerOptions {
   agentPingMs?: number;
   /** The URL clients reach this server at, for links it hands out (output URLs); the listening address when absent. */
   publicUrl?: string;
+  /** PEM certificate chain and key: serve HTTPS (and WSS to agents). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
   /** An S3-compatible store for SendCommand's OutputS3BucketName. */
   s3?: S3Config;
   /** Where bootstrap messages go; the admin secret is printed here exactly once. */
@@ -119,17 +121,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const capabilityOptions = { ...(options.agentPingMs !== undefined ? { agentPingMs: options.agentPingMs } : {}), publicUrl: () => options.publicUrl ?? listening, ...(options.s3 ? { s3: options.s3 } : {}) };
   for (const capability of CAPABILITIES) await capability.start?.(core, capabilityOptions);
   const bootstrap = await bootstrapAdmin(core, options, log);
-  const app = buildApp(core, { trustProxy: options.trustProxy ?? false });
+  const app = buildApp(core, { trustProxy: options.trustProxy ?? false, ...(options.tls ? { tls: options.tls } : {}) });
   for (const capability of CAPABILITIES) capability.http?.(app, core);
   const address = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
-  listening = address.replace('[::1]', '127.0.0.1');
+  const url = (options.tls ? address.replace(/^http:/, 'https:') : address).replace('[::1]', '127.0.0.1');
+  listening = url;
   scheduler.start();
   const reload = setInterval(() => void throttle.reload().catch(() => undefined), 10_000);
   reload.unref();
 
   let closed = false;
   return {
-    url: address.replace('[::1]', '127.0.0.1'),
+    url,
     core,
     app,
     bootstrap,

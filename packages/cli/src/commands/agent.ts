@@ -27,9 +27,12 @@ export function registerAgentCommands(program: Command): void {
     .requiredOption('--activation-id <id>', 'ActivationId from CreateActivation')
     .requiredOption('--activation-code <code>', 'ActivationCode from CreateActivation')
     .option('--region <region>', 'region of the activation')
+    .option('--ca-file <pem>', "CA (or self-signed) certificate that issued the server's certificate")
+    .option('--pin-sha256 <fingerprint>', "trust exactly the server certificate with this SHA-256 fingerprint (openssl x509 -fingerprint -sha256)")
     .option('--state-dir <dir>', 'where the identity and private key live', defaultStateDir())
-    .action(async (o: { endpoint: string; activationId: string; activationCode: string; region?: string; stateDir: string }) => {
-      const id = await register({ endpoint: o.endpoint, activationId: o.activationId, activationCode: o.activationCode, stateDir: resolve(o.stateDir), ...(o.region ? { region: o.region } : {}) });
+    .action(async (o: { endpoint: string; activationId: string; activationCode: string; region?: string; stateDir: string; caFile?: string; pinSha256?: string }) => {
+      const trust = { ...(o.caFile ? { caFile: resolve(o.caFile) } : {}), ...(o.pinSha256 ? { pinSha256: o.pinSha256 } : {}) };
+      const id = await register({ endpoint: o.endpoint, activationId: o.activationId, activationCode: o.activationCode, stateDir: resolve(o.stateDir), trust, ...(o.region ? { region: o.region } : {}) });
       console.log(`registered as ${id.instanceId} (account ${id.accountId}, ${id.region})`);
     });
   agent

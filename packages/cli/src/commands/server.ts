@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startServer, type RunningServer } from '@capstan/server';
 import { startLocalAgent } from '../local-agent.js';
@@ -18,11 +19,19 @@ function s3FromEnv(env: NodeJS.ProcessEnv) {
   return { s3: { endpoint: env.CAPSTAN_S3_ENDPOINT, region: env.CAPSTAN_S3_REGION ?? 'us-east-1', accessKeyId, secretAccessKey } };
 }
 
+function tls(opts: { tlsCert?: string; tlsKey?: string }) {
+  if (!opts.tlsCert && !opts.tlsKey) return {};
+  if (!opts.tlsCert || !opts.tlsKey) throw new Error('--tls-cert and --tls-key go together');
+  return { tls: { cert: readFileSync(opts.tlsCert), key: readFileSync(opts.tlsKey) } };
+}
+
 interface ServeOptions {
   dataDir: string;
   listen: string;
   database?: string;
   trustProxy?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 async function serve(opts: ServeOptions, banner: boolean, localAgent = false): Promise<RunningServer> {
@@ -36,6 +45,7 @@ async function serve(opts: ServeOptions, banner: boolean, localAgent = false): P
     ...(opts.trustProxy ? { trustProxy: true } : {}),
     ...(env.CAPSTAN_PUBLIC_URL ? { publicUrl: env.CAPSTAN_PUBLIC_URL } : {}),
     ...s3FromEnv(env),
+    ...tls(opts),
     rootKey: env.CAPSTAN_ROOT_KEY ? { value: env.CAPSTAN_ROOT_KEY } : { file: env.CAPSTAN_ROOT_KEY_FILE ?? resolve(opts.dataDir, 'root.key') },
     admin: {
       ...(env.CAPSTAN_ADMIN_ACCOUNT_ID ? { accountId: env.CAPSTAN_ADMIN_ACCOUNT_ID } : {}),
@@ -82,6 +92,8 @@ export function registerServerCommands(program: Command): void {
     .option('--listen <host:port>', 'address to listen on', process.env.CAPSTAN_LISTEN ?? '127.0.0.1:9700')
     .option('--database <url>', 'postgres://… to share one PostgreSQL between replicas (default: embedded SQLite)')
     .option('--trust-proxy', 'take client addresses from X-Forwarded-For (only behind a load balancer)')
+    .option('--tls-cert <pem>', 'serve HTTPS with this certificate chain (agents then use wss://)')
+    .option('--tls-key <pem>', 'the private key of --tls-cert')
     .action(async (opts: ServeOptions) => {
       await serve(opts, false);
     });

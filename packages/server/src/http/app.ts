@@ -1,4 +1,5 @@
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Core } from '../protocol/context.js';
 import { AwsError } from '../protocol/errors.js';
@@ -14,6 +15,8 @@ export interface AppOptions {
   /** Trust X-Forwarded-For from a load balancer in front (only when there is one). */
   trustProxy?: boolean;
   bodyLimit?: number;
+  /** PEM certificate chain and key: the server speaks HTTPS (and agents WSS) when given. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
 /** The HTTP face of the server: AWS JSON 1.x, Query and REST-JSON on one port, plus /health. */
@@ -26,11 +29,13 @@ export function buildApp(core: Core, options: AppOptions = {}): FastifyInstance 
     trustProxy,
     bodyLimit,
     // JSON 1.x calls go straight to their endpoint; the router serves the rest.
-    serverFactory: (route) =>
-      createServer((req, res) => {
+    serverFactory: (route) => {
+      const handle = (req: IncomingMessage, res: ServerResponse) => {
         if (req.method === 'POST' && req.headers['x-amz-target']) json(req, res);
         else route(req, res);
-      }),
+      };
+      return options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, handle) : createServer(handle);
+    },
   });
   // Signatures cover the exact bytes, so every body is kept raw and decoded by its protocol.
   app.removeAllContentTypeParsers();
