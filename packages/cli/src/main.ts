@@ -1,5 +1,9 @@
 import { Command } from 'commander';
 
+// The SDK warns that its releases after January 2027 will need Node 22; this install pins its
+// SDK in package-lock.json, so the warning only adds noise to every command's output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const program = new Command();
 program.name('capstan').description('Capstan: a self-hosted systems manager for fleets of servers, wire-compatible with AWS Systems Manager');
 
