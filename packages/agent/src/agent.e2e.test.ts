@@ -95,7 +95,7 @@ test('real agents register, come Online, lose and regain the connection, and are
   const code = await agents[1]!.exited;
   assert.notEqual(code, 0);
   assert.match(agents[1]!.output(), /refused instance .*not registered or was deregistered|refused instance .*deregistered/);
-  assert.equal(await status(ids[1]!), undefined);
+  await assert.rejects(status(ids[1]!), { name: 'InvalidInstanceId' });
   restarted.p.kill('SIGTERM');
   assert.equal(await restarted.exited, 0);
 });

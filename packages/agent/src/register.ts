@@ -32,7 +32,7 @@ export async function register(o: RegisterOptions): Promise<Identity> {
   const body = res.body as { instanceId?: string; accountId?: string; region?: string; error?: string };
   if (res.status !== 200 || !body.instanceId) throw new Error(body.error ?? `registration failed with HTTP ${res.status}`);
   const trust = o.trust && (o.trust.caFile || o.trust.pinSha256) ? { trust: o.trust } : {};
-  const identity: Identity = { instanceId: body.instanceId, accountId: body.accountId!, region: body.region!, endpoint, ...trust };
+  const identity: Identity = { instanceId: body.instanceId, accountId: body.accountId!, region: body.region!, endpoint, ...trust, keyCreatedAt: Date.now() };
   saveIdentity(o.stateDir, identity, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
   return identity;
 }

@@ -1,4 +1,7 @@
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { keyAge, promoteNextKey, stageNextKey } from './rotation.js';
 import { answerChallenge } from '@capstan/wire';
 import type { JobMessage } from '@capstan/wire';
 import { instanceInfo } from './info.js';
@@ -33,15 +36,21 @@ export async function runAgent(o: RunOptions): Promise<void> {
   let failures = 0;
   log(`agent ${identity.instanceId} starting (server ${identity.endpoint})`);
   const info = instanceInfo();
-  const jobs = new JobManager(o.stateDir, identity.instanceId, info.platformType as 'Linux' | 'Windows' | 'MacOS', loadConfig(o.stateDir), log);
+  const config = loadConfig(o.stateDir);
+  const jobs = new JobManager(o.stateDir, identity.instanceId, info.platformType as 'Linux' | 'Windows' | 'MacOS', config, log);
   jobs.start();
   o.signal?.addEventListener('abort', () => jobs.stop(), { once: true });
+  let lastError = readLastError(o.stateDir);
   while (!o.signal?.aborted) {
     // Read the key for every connection: a rotation may have replaced it on disk.
     const key = createPrivateKey(loadIdentity(o.stateDir).privateKeyPem);
-    const outcome = await session(identity, key, log, o.signal, () => (failures = 0), jobs);
+    const outcome = await session({ stateDir: o.stateDir, identity, key, log, signal: o.signal, jobs, rotateAfterMs: config.keyRotationDays * 86_400_000, lastError, onOnline: () => ((failures = 0), (lastError = undefined), clearLastError(o.stateDir)) });
     if (outcome.refused) throw new IdentityRefused(`the server refused instance ${identity.instanceId}: ${outcome.reason}`);
     if (o.signal?.aborted) break;
+    if (!outcome.rotated) {
+      lastError = { message: outcome.reason, at: Date.now() };
+      writeLastError(o.stateDir, lastError);
+    }
     // Full jitter: a fleet that lost the server together does not return in lockstep.
     const delay = Math.round(Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_START_MS * 2 ** failures++));
     log(`disconnected (${outcome.reason}); reconnecting in ${delay} ms`);
@@ -53,9 +62,32 @@ export async function runAgent(o: RunOptions): Promise<void> {
   log('agent stopped');
 }
 
-function session(identity: Identity, key: ReturnType<typeof createPrivateKey>, log: (l: string) => void, signal: AbortSignal | undefined, onOnline: () => void, jobs: JobManager): Promise<{ refused: boolean; reason: string }> {
+interface Session {
+  stateDir: string;
+  identity: Identity;
+  key: KeyObject;
+  log: (line: string) => void;
+  signal: AbortSignal | undefined;
+  jobs: JobManager;
+  rotateAfterMs: number;
+  /** Reported in the hello, so the server can say why this node was away. */
+  lastError: LastError | undefined;
+  onOnline: () => void;
+}
+
+function session(s: Session): Promise<{ refused: boolean; reason: string; rotated?: boolean }> {
+  const { identity, key, log, signal, jobs } = s;
   return new Promise((resolve) => {
     const instanceId = identity.instanceId;
+    let nonce = '';
+    let rotating = false;
+    let rotated = false;
+    const maybeRotate = () => {
+      if (rotating || ws.readyState !== ws.OPEN || keyAge(s.stateDir) < s.rotateAfterMs) return;
+      rotating = true;
+      log('rotating the node key: registering a new key with the server');
+      ws.send(JSON.stringify({ type: 'rotate-key', ...stageNextKey(s.stateDir, instanceId, nonce) }));
+    };
     const ws = openChannel(identity);
     let reason = 'connection closed';
     let pinger: NodeJS.Timeout | undefined;
@@ -65,20 +97,29 @@ function session(identity: Identity, key: ReturnType<typeof createPrivateKey>, l
     ws.on('message', (data) => {
       const m = JSON.parse(data.toString()) as { type?: string; nonce?: string; pingMs?: number; message?: string; replyId?: string };
       if (m.type === 'challenge' && m.nonce) {
+        nonce = m.nonce;
         const signature = answerChallenge(m.nonce, instanceId, key);
-        ws.send(JSON.stringify({ type: 'hello', instanceId, signature, info: instanceInfo() }));
+        ws.send(JSON.stringify({ type: 'hello', instanceId, signature, info: { ...instanceInfo(), ...(s.lastError ? { lastError: s.lastError } : {}) } }));
         const every = m.pingMs ?? 30_000;
         pinger = setInterval(() => {
           // Two intervals without an answer: the path to the server is dead even if TCP says not.
           if (Date.now() - lastPong > 2 * every + 1000) return ws.terminate();
           ws.send(JSON.stringify({ type: 'ping' }));
+          maybeRotate();
         }, every);
       } else if (m.type === 'welcome') {
         lastPong = Date.now();
-        onOnline();
+        s.onOnline();
         log(`online as ${instanceId}`);
         const pending = jobs.outbox.attach((text) => ws.readyState === ws.OPEN && ws.send(text));
         if (pending) log(`sending ${pending} unacknowledged replies`);
+        maybeRotate();
+      } else if (m.type === 'key-staged') {
+        // The server holds both keys now: switch to the new one and reconnect with it, which retires the old.
+        promoteNextKey(s.stateDir);
+        rotated = true;
+        log('key rotated; reconnecting with the new key');
+        ws.close(1000, 'key rotated');
       } else if (m.type === 'job') {
         ws.send(JSON.stringify(jobs.receive(m as unknown as JobMessage)));
       } else if (m.type === 'reply-ack' && m.replyId) {
@@ -92,7 +133,25 @@ function session(identity: Identity, key: ReturnType<typeof createPrivateKey>, l
       jobs.outbox.detach();
       signal?.removeEventListener('abort', abort);
       if (why.length && reason === 'connection closed') reason = why.toString();
-      resolve({ refused: code === CLOSE_REFUSED, reason });
+      resolve({ refused: code === CLOSE_REFUSED, reason, rotated });
     });
   });
 }
+
+interface LastError {
+  message: string;
+  at: number;
+}
+
+const LAST_ERROR = 'last-error.json';
+
+function readLastError(stateDir: string): LastError | undefined {
+  try {
+    return existsSync(join(stateDir, LAST_ERROR)) ? (JSON.parse(readFileSync(join(stateDir, LAST_ERROR), 'utf8')) as LastError) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const writeLastError = (stateDir: string, e: LastError) => writeFileSync(join(stateDir, LAST_ERROR), JSON.stringify(e), { mode: 0o600 });
+const clearLastError = (stateDir: string) => rmSync(join(stateDir, LAST_ERROR), { force: true });

@@ -15,6 +15,8 @@ export interface Identity {
   endpoint: string;
   /** How the server's certificate is verified (CA file or pinned fingerprint); the system CAs when absent. */
   trust?: Trust;
+  /** When the current key pair was made (epoch ms): keys are rotated on a schedule. */
+  keyCreatedAt?: number;
 }
 
 const IDENTITY = 'identity.json';

@@ -31,6 +31,7 @@ if (process.argv[2] === 'agent') {
   audit.registerAuditCommands(program);
   agent.registerAgentCommands(program);
   (await import('./commands/run.js')).registerRunCommands(program);
+  (await import('./commands/nodes.js')).registerNodeCommands(program);
 }
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -10,9 +10,11 @@ export interface AgentConfig {
   rebootCommand: string;
   /** Finished jobs are remembered this long, so a job re-sent late is still not run twice. */
   rememberDays: number;
+  /** The node's key pair is replaced when it is this old (two-phase, without losing the identity). */
+  keyRotationDays: number;
 }
 
-const DEFAULTS: AgentConfig = { maxConcurrentDocuments: 5, rebootCommand: '/sbin/shutdown -r +1', rememberDays: 14 };
+const DEFAULTS: AgentConfig = { maxConcurrentDocuments: 5, rebootCommand: '/sbin/shutdown -r +1', rememberDays: 14, keyRotationDays: 30 };
 
 /** `<state-dir>/config.json`, then CAPSTAN_AGENT_* variables over it. */
 export function loadConfig(stateDir: string, env: NodeJS.ProcessEnv = process.env): AgentConfig {
@@ -22,6 +24,8 @@ export function loadConfig(stateDir: string, env: NodeJS.ProcessEnv = process.en
   if (env.CAPSTAN_AGENT_MAX_DOCUMENTS) c.maxConcurrentDocuments = Number(env.CAPSTAN_AGENT_MAX_DOCUMENTS);
   if (env.CAPSTAN_AGENT_RUN_AS) c.runAsUser = env.CAPSTAN_AGENT_RUN_AS;
   if (env.CAPSTAN_AGENT_REBOOT_COMMAND) c.rebootCommand = env.CAPSTAN_AGENT_REBOOT_COMMAND;
+  if (env.CAPSTAN_AGENT_KEY_ROTATION_DAYS) c.keyRotationDays = Number(env.CAPSTAN_AGENT_KEY_ROTATION_DAYS);
+  if (!(c.keyRotationDays > 0)) throw new Error(`keyRotationDays must be a positive number of days, not ${c.keyRotationDays}`);
   if (!Number.isInteger(c.maxConcurrentDocuments) || c.maxConcurrentDocuments < 1) throw new Error(`maxConcurrentDocuments must be a whole number of at least 1, not ${c.maxConcurrentDocuments}`);
   return c;
 }

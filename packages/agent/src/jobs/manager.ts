@@ -142,7 +142,7 @@ export class JobManager {
         workDir,
         instanceId: this.instanceId,
         platformType: this.platformType,
-        env: { AWS_SSM_INSTANCE_ID: this.instanceId, AWS_SSM_REGION_NAME: r.payload.region, SSM_COMMAND_ID: r.payload.commandId },
+        env: { AWS_SSM_INSTANCE_ID: this.instanceId, AWS_SSM_REGION_NAME: r.payload.region, SSM_COMMAND_ID: r.payload.commandId, CAPSTAN_AGENT_STATE_DIR: this.stateDir, CAPSTAN_AGENT_CLI: selfCommand() },
         ...(this.config.runAsUser ? { runAsUser: this.config.runAsUser } : {}),
         signal: abort.signal,
         resume,
@@ -218,4 +218,12 @@ export class JobManager {
 function splitKey(key: string): [string, 'stdout' | 'stderr'] {
   const i = key.lastIndexOf('\u0000');
   return [key.slice(0, i), key.slice(i + 1) as 'stdout' | 'stderr'];
+}
+
+/** How to run this very capstan (node, its loader flags, the script), quoted for a shell. */
+function selfCommand(): string {
+  const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+  // Loader flags name packages (`--import tsx`) resolved from the agent's directory, not the script's.
+  const flags = process.execArgv.map((a, i, all) => (all[i - 1] === '--import' && !a.startsWith('.') && !a.startsWith('/') ? import.meta.resolve(a) : a));
+  return [process.execPath, ...flags, process.argv[1] ?? ''].filter(Boolean).map(quote).join(' ');
 }

@@ -326,6 +326,43 @@ onEveryEngine('Run Command', (engine) => {
     }
   });
 
+  test('CapstanFollowCommand wakes a follower with each output piece as it arrives; CapstanGetCommandOutput reads any byte range', async () => {
+    const [a] = await nodes(1);
+    a!.behaviour = () => 'hold';
+    const { Command } = await ssm.send(new SendCommandCommand({ ...shell(['echo one; sleep 1; echo two']), InstanceIds: [a!.instanceId] }));
+    const id = Command!.CommandId!;
+    const follow = async (cursor?: string, wait = 5) =>
+      (await rawCall({ endpoint: t.endpoint, service: 'ssm', credentials: t.credentials, headers: jsonHeaders('AmazonSSM.CapstanFollowCommand'), body: JSON.stringify({ CommandId: id, ...(cursor ? { Cursor: cursor } : {}), WaitSeconds: wait }) })).json() as {
+        Cursor: string; Done: boolean; Output: { Offset: number; Data: string; InstanceId: string }[]; Invocations: { StatusDetails: string }[]; Command: { Status: string };
+      };
+    const first = await follow(undefined, 0);
+    assert.equal(first.Done, false);
+    const piece = (offset: number, text: string, replyId: string) => a!.ws!.send(JSON.stringify({ type: 'output', replyId, id, step: 'aws:runShellScript', stream: 'stdout', offset, data: Buffer.from(text).toString('base64') }));
+    await until('the node has it', async () => (a!.jobs.length ? true : undefined));
+    // A follower waiting on an idle command is woken by the piece, not by its timeout.
+    const started = Date.now();
+    const waiting = follow(first.Cursor, 10);
+    setTimeout(() => piece(0, 'one\n', 'f1'), 200);
+    let got = await waiting;
+    while (!got.Output.length) got = await follow(got.Cursor, 10);
+    assert.ok(Date.now() - started < 5000, 'woken by the output, long before WaitSeconds');
+    assert.equal(Buffer.from(got.Output[0]!.Data, 'base64').toString(), 'one\n');
+    assert.equal(got.Output[0]!.InstanceId, a!.instanceId);
+    piece(4, 'two\n', 'f2');
+    a!.finish(id, 'Success', [okStep('aws:runShellScript', 'one\ntwo\n')]);
+    let next = await follow(got.Cursor, 5);
+    const texts = next.Output.map((o) => Buffer.from(o.Data, 'base64').toString());
+    while (!next.Done) next = await follow(next.Cursor, 5);
+    assert.deepEqual(texts, ['two\n'], 'only what arrived after the cursor');
+    assert.equal(next.Command.Status, 'Success');
+    const range = (await rawCall({ endpoint: t.endpoint, service: 'ssm', credentials: t.credentials, headers: jsonHeaders('AmazonSSM.CapstanGetCommandOutput'), body: JSON.stringify({ CommandId: id, InstanceId: a!.instanceId, StepIndex: 0, Stream: 'stdout', Offset: 2, MaxBytes: 4 }) })).json();
+    assert.equal(Buffer.from(range.Data as string, 'base64').toString(), 'e\ntw');
+    assert.equal(range.NextOffset, 6);
+    assert.equal(range.TotalBytes, 8);
+    const nobody = await rawCall({ endpoint: t.endpoint, service: 'ssm', credentials: t.credentials, headers: jsonHeaders('AmazonSSM.CapstanGetCommandOutput'), body: JSON.stringify({ CommandId: id, InstanceId: 'mi-0123456789abcdef0', StepIndex: 0, Stream: 'stdout' }) });
+    assert.equal(nobody.json().__type, 'InvocationDoesNotExist');
+  });
+
   test('a custom Command document with its own parameters runs', async () => {
     const [a] = await nodes(1);
     const content = { schemaVersion: '2.2', description: 'x', parameters: { who: { type: 'String', default: 'world' } }, mainSteps: [{ action: 'aws:runShellScript', name: 'greet', inputs: { runCommand: ['echo hello {{ who }}'] } }] };

@@ -15,6 +15,21 @@ export const CLOSE_REPLACED = 4000;
 
 const str = (v: unknown, max = 256) => (typeof v === 'string' ? v.slice(0, max) : '');
 
+function signedBy(publicKey: string, message: Buffer, signature: Buffer): boolean {
+  try {
+    return verify(null, message, createPublicKey({ key: Buffer.from(publicKey, 'base64'), format: 'der', type: 'spki' }), signature);
+  } catch {
+    return false;
+  }
+}
+
+/** The agent tells, in its hello, the last failure it saw while it could not reach the server. */
+function lastError(v: unknown): { last_error: string; last_error_at: number } | Record<string, never> {
+  const e = (v ?? {}) as { message?: unknown; at?: unknown };
+  if (typeof e.message !== 'string' || typeof e.at !== 'number') return {};
+  return { last_error: e.message.slice(0, 500), last_error_at: Math.round(e.at) };
+}
+
 /** The agent-facing endpoints: registration over HTTP and the control channel over WebSocket. */
 export function attachAgentEndpoints(app: FastifyInstance, nodes: NodeService): void {
   app.post(REGISTER_PATH, async (req, reply) => {
@@ -83,6 +98,8 @@ export function attachAgentEndpoints(app: FastifyInstance, nodes: NodeService): 
           () => ws.readyState === ws.OPEN && ws.send(JSON.stringify({ type: 'pong' })),
           () => undefined,
         );
+      } else if (state === 'ready' && m.type === 'rotate-key') {
+        void stageKey(m).catch(() => refuse('internal error'));
       } else if (state === 'ready' && (m.type === 'ack' || m.type === 'reply' || m.type === 'output')) {
         agentMessage(m);
       } else if (state !== 'verifying') refuse(`unexpected ${str(m.type, 20) || 'message'} in state ${state}`);
@@ -107,26 +124,41 @@ export function attachAgentEndpoints(app: FastifyInstance, nodes: NodeService): 
         () => undefined,
       );
     };
-    ws.on('close', () => {
+    ws.on('close', (code, why) => {
       if (state !== 'ready' || channels.get(instanceId) !== ws) return;
       channels.delete(instanceId);
       jobs.channels.delete(instanceId);
-      void nodes.update(instanceId, { connected: 0 }).catch(() => undefined);
+      const reason = `closed with code ${code}${why.length ? ` (${why.toString().slice(0, 120)})` : ''}`;
+      void nodes.update(instanceId, { connected: 0, disconnected_at: nodes.core.clock.now(), disconnect_reason: reason }).catch(() => undefined);
     });
+
+    // Phase one of a key rotation: the agent proves it holds the new key by signing this
+    // connection's challenge with it; the new key is kept beside the old until it is used.
+    const stageKey = async (m: Record<string, unknown>) => {
+      const publicKey = str(m.publicKey, 200);
+      const proof = Buffer.from(str(m.proof, 200), 'base64');
+      let ok = false;
+      try {
+        const key = createPublicKey({ key: Buffer.from(publicKey, 'base64'), format: 'der', type: 'spki' });
+        ok = key.asymmetricKeyType === 'ed25519' && verify(null, challengeBytes(nonce, instanceId), key, proof);
+      } catch {
+        ok = false;
+      }
+      if (!ok) return ws.send(JSON.stringify({ type: 'error', message: 'rotate-key: the proof is not a signature of this challenge by the new key' }));
+      await nodes.update(instanceId, { next_public_key: publicKey });
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'key-staged' }));
+    };
 
     const hello = async (m: Record<string, unknown>) => {
       const id = str(m.instanceId, 32);
       const row = id ? await nodes.instanceById(id) : undefined;
       if (!row) return refuse(`instance ${id || '(none)'} is not registered or was deregistered`);
       const message = challengeBytes(nonce, id);
-      let good = false;
-      try {
-        const key = createPublicKey({ key: Buffer.from(row.public_key, 'base64'), format: 'der', type: 'spki' });
-        good = verify(null, message, key, Buffer.from(str(m.signature, 200), 'base64'));
-      } catch {
-        good = false;
-      }
-      if (!good) return refuse(`the signature does not match instance ${id}'s key`);
+      const signature = Buffer.from(str(m.signature, 200), 'base64');
+      // During a key rotation both keys open the channel; the first hello signed with the new one retires the old.
+      const withNext = !signedBy(row.public_key, message, signature) && row.next_public_key !== null && signedBy(row.next_public_key, message, signature);
+      if (!withNext && !signedBy(row.public_key, message, signature)) return refuse(`the signature does not match instance ${id}'s key`);
+      if (withNext) await nodes.update(id, { public_key: row.next_public_key!, next_public_key: null, key_rotated_at: nodes.core.clock.now() });
       if (ws.readyState !== ws.OPEN) return;
       // `capstan agent diagnose` proves the identity without displacing the running agent's channel.
       if (m.probe === true) {
@@ -144,7 +176,9 @@ export function attachAgentEndpoints(app: FastifyInstance, nodes: NodeService): 
         platform_version: str(i.platformVersion),
         ip_address: ip,
         computer_name: str(i.hostname) || row.computer_name,
+        ...lastError(i.lastError),
       });
+      await nodes.setHostFacts(id, { architecture: str(i.architecture, 32), kernel: str(i.kernel) });
       instanceId = id;
       state = 'ready';
       const previous = channels.get(id);

@@ -5,6 +5,9 @@ import { instanceArn, nodeOperations } from './operations.js';
 import { NodeService } from './service.js';
 import { nodeService, nodeSlot } from './slot.js';
 import { nodeMigrations } from './tables.js';
+import { nodeHealthMigrations } from './health-tables.js';
+import { diagnosisOperations } from './diagnosis.js';
+import { registerNodeResourceTags } from './access.js';
 
 export { nodeService } from './slot.js';
 export { resolveTargets, targetSchema, type Target, type GroupResolver } from './targets.js';
@@ -15,11 +18,12 @@ export { instanceArn } from './operations.js';
 
 export const nodesCapability: Capability = {
   name: 'nodes',
-  migrations: nodeMigrations,
-  operations: nodeOperations,
+  migrations: [...nodeMigrations, ...nodeHealthMigrations],
+  operations: [...nodeOperations, ...diagnosisOperations],
   start(core, options) {
     const svc = new NodeService(core, options.agentPingMs ?? 30_000);
     nodeSlot.set(core, svc);
+    registerNodeResourceTags(core, svc);
     taggingService(core).register({
       resourceType: 'ManagedInstance',
       arn: (account, region, id) => instanceArn(region, account, id),

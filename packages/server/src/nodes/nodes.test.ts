@@ -5,7 +5,7 @@ import { answerChallenge } from '@capstan/wire';
 import WebSocket from 'ws';
 import {
   AddTagsToResourceCommand, CreateActivationCommand, DeleteActivationCommand, DeregisterManagedInstanceCommand, DescribeActivationsCommand, UpdateManagedInstanceRoleCommand,
-  DescribeInstanceInformationCommand, ListTagsForResourceCommand, SSMClient,
+  DescribeInstanceInformationCommand, DescribeInstancePropertiesCommand, ListTagsForResourceCommand, SSMClient,
 } from '@aws-sdk/client-ssm';
 import { ManualClock } from '../scheduler/clock.js';
 import { onEveryEngine } from '../test-support/engines.js';
@@ -153,6 +153,16 @@ onEveryEngine('Managed nodes', (engine) => {
     await c.closed;
   });
 
+  test('the architecture an agent reports in its hello shows in DescribeInstanceProperties', async () => {
+    const a = await activation(1);
+    const agent = await newAgent(a.ActivationId!, a.ActivationCode!);
+    const c = await connect(agent);
+    const props = await ssm.send(new DescribeInstancePropertiesCommand({ FiltersWithOperator: [{ Key: 'InstanceIds', Operator: 'Equal', Values: [agent.instanceId] }] }));
+    assert.equal(props.InstanceProperties![0]!.Architecture, 'x86_64');
+    c.ws.close();
+    await c.closed;
+  });
+
   test('UpdateManagedInstanceRole changes the role a node shows, and refuses unknown or malformed ids', async () => {
     const a = await activation(1);
     const agent = await newAgent(a.ActivationId!, a.ActivationCode!);
@@ -198,7 +208,10 @@ onEveryEngine('Managed nodes', (engine) => {
     const challenge = (await after.next('challenge')) as { nonce: string };
     after.ws.send(JSON.stringify(helloFor(challenge.nonce, agent.instanceId, agent.key)));
     assert.equal(await after.closed, 4003);
-    assert.equal(await info(agent.instanceId), undefined);
+    // A node named by InstanceIds that the caller does not have is an error, as on AWS.
+    const gone = await failure(info(agent.instanceId));
+    assert.equal(gone.name, 'InvalidInstanceId');
+    assert.match(gone.message, new RegExp(`${agent.instanceId} is not a managed node`));
     assert.equal((await failure(ssm.send(new DeregisterManagedInstanceCommand({ InstanceId: agent.instanceId })))).name, 'InvalidInstanceId');
   });
 });

@@ -130,6 +130,12 @@ export class NodeService {
           ip_address: '',
           computer_name: r.hostname ?? '',
           tags: '{}',
+          next_public_key: null,
+          key_rotated_at: null,
+          last_error: '',
+          last_error_at: null,
+          disconnected_at: null,
+          disconnect_reason: '',
         })
         .execute();
       return { instanceId, accountId: a.account_id, region: a.region };
@@ -168,6 +174,17 @@ export class NodeService {
   /** Online only while a channel is open and its last ping is within two intervals, by the core clock. */
   pingStatus(row: InstanceRow, now: number): 'Online' | 'ConnectionLost' {
     return row.connected === 1 && row.last_ping_at !== null && now - row.last_ping_at <= 2 * this.pingMs ? 'Online' : 'ConnectionLost';
+  }
+
+  /**
+   * The CPU architecture and kernel an agent reports in its hello (columns of 0850_node_listing,
+   * shown by DescribeInstanceProperties). Node's architecture names become AWS's (x64 → x86_64).
+   */
+  async setHostFacts(instanceId: string, facts: { architecture: string; kernel: string }): Promise<void> {
+    const names: Record<string, string> = { x64: 'x86_64', ia32: 'i386', arm64: 'arm64', arm: 'arm' };
+    const architecture = Object.hasOwn(names, facts.architecture) ? names[facts.architecture]! : facts.architecture;
+    const db = this.core.database.db.withTables<{ managed_instances: { instance_id: string; architecture: string; kernel: string } }>();
+    await db.updateTable('managed_instances').set({ architecture: architecture.slice(0, 32), kernel: facts.kernel.slice(0, 256) }).where('instance_id', '=', instanceId).execute();
   }
 }
 

@@ -1,4 +1,6 @@
+import { sql } from 'kysely';
 import type { MigrationStep } from '../store/migrations.js';
+import type { NodeHealthColumns } from './health-tables.js';
 
 export interface ActivationRow {
   account_id: string;
@@ -17,7 +19,7 @@ export interface ActivationRow {
   tags: string;
 }
 
-export interface InstanceRow {
+export interface InstanceRow extends NodeHealthColumns {
   account_id: string;
   region: string;
   instance_id: string;
@@ -126,6 +128,20 @@ export const nodeMigrations: MigrationStep[] = [
         .addColumn('sealed', 'text', (c) => c.notNull())
         .addColumn('created_at', 'bigint', (c) => c.notNull())
         .execute();
+    },
+  },
+  {
+    // DescribeInstanceInformation / DescribeInstanceProperties filter and page in SQL (listing.ts);
+    // the agent's hello also reports the CPU architecture and kernel.
+    name: '0850_node_listing',
+    async up(db, engine) {
+      await db.schema.alterTable('managed_instances').addColumn('architecture', 'text', (c) => c.notNull().defaultTo('')).execute();
+      await db.schema.alterTable('managed_instances').addColumn('kernel', 'text', (c) => c.notNull().defaultTo('')).execute();
+      // The ActivationIds filter, and whether an activation id is known to any node.
+      await db.schema.createIndex('managed_instances_by_activation').on('managed_instances').columns(['account_id', 'region', 'activation_id', 'instance_id']).execute();
+      // tag:<key> and tag-key filters test containment and key existence on the tags; PostgreSQL
+      // answers those from a GIN index (pings never touch the tags, so their updates stay HOT).
+      if (engine === 'postgres') await sql`create index managed_instances_tags on managed_instances using gin ((tags::jsonb))`.execute(db);
     },
   },
 ];

@@ -23,9 +23,10 @@ export function readTestFiles(root: string): { path: string; text: string }[] {
   return out.sort((a, b) => a.path.localeCompare(b.path));
 }
 
-/** A test reaches an operation through its SDK command class, e.g. `GetParameterCommand`. */
+/** A test reaches an operation through its SDK command class, e.g. `GetParameterCommand`, or a Capstan operation by its X-Amz-Target. */
 function testsOf(name: string, files: { path: string; text: string }[]): string[] {
-  const re = new RegExp(`\\b${name}Command\\b`);
+  // Capstan's own operations have no SDK class: their tests call them by target (`AmazonSSM.CapstanFollowCommand`).
+  const re = name.startsWith('Capstan') ? new RegExp(`\\.${name}\\b`) : new RegExp(`\\b${name}Command\\b`);
   return files.filter((f) => re.test(f.text)).map((f) => f.path.replace(/^packages\//, ''));
 }
 

@@ -56,6 +56,7 @@ const EXPECTED: Record<string, Record<string, [string, unknown]>> = {
     Message: ['String', 'Approve running a script on the listed nodes.'],
     AutomationAssumeRole: ['String', ''],
   },
+  'Capstan-DiagnoseAgent': {},
   'Capstan-CollectDiagnostics': { InstanceIds: ['StringList', REQUIRED], ServiceName: ['String', ''], Since: ['String', '1 hour ago'], LogLines: ['Integer', 200], AutomationAssumeRole: ['String', ''] },
 };
 

@@ -14,6 +14,7 @@ import startPortForwardingSessionToRemoteHost from './content/AWS-StartPortForwa
 import startSshSession from './content/AWS-StartSSHSession.js';
 import updateSsmAgent from './content/AWS-UpdateSSMAgent.js';
 import collectDiagnostics from './content/Capstan-CollectDiagnostics.js';
+import diagnoseAgent from './content/Capstan-DiagnoseAgent.js';
 import restartServiceOnNodes from './content/Capstan-RestartServiceOnNodes.js';
 import runScriptWithApproval from './content/Capstan-RunScriptWithApproval.js';
 import sessionManagerRunShell from './content/SSM-SessionManagerRunShell.js';
@@ -39,6 +40,7 @@ const ALL: BuiltinDocument[] = [
   command('AWS-RunPatchBaseline', runPatchBaseline, 'Scan for or install the patches the node\'s patch baseline approves.'),
   command('AWS-ConfigureAWSPackage', configureAwsPackage, 'Install or uninstall a Distributor package.'),
   command('AWS-UpdateSSMAgent', updateSsmAgent, 'Update the node\'s agent.'),
+  command('Capstan-DiagnoseAgent', diagnoseAgent, 'Run the agent\'s self-check on the node (connectivity, TLS, clock, identity).'),
   { name: 'AWS-GatherSoftwareInventory', documentType: 'Policy', format: 'JSON', content: gatherSoftwareInventory, description: 'Collect software and configuration inventory (through State Manager).' },
   session('SSM-SessionManagerRunShell', sessionManagerRunShell, 'Session preferences and the default shell session.'),
   session('AWS-StartInteractiveCommand', startInteractiveCommand, 'A session that runs one command on a terminal.'),
