@@ -1,0 +1,596 @@
+/**
+ * A small stream multiplexer for port forwarding: many TCP connections inside one reliable
+ * session stream. Capstan's own framing (AWS uses smux here; Capstan ↔ Capstan uses this):
+ *
+ *   type u8 | streamId u32 | length u32 | payload
+ *
+ *   1 OPEN    payload JSON {"host"?: string, "port"?: number}
+ *   2 DATA    payload bytes (at most the receiver's remaining credit for the stream)
+ *   3 FIN     the sender will send no more data on the stream (half close)
+ *   4 RST     payload UTF-8 reason; the stream is gone in both directions
+ *   5 WINDOW  payload u32: more bytes of credit for the stream
+ *
+ * Flow control is per stream and credit-based: each side may send a stream at most
+ * `initialWindow` bytes beyond what the receiving application has consumed, and the receiver
+ * returns credit (WINDOW) as its application takes data. A stream whose reader is stalled
+ * (paused, as a TCP socket's write() returning false should pause it) therefore holds at most one
+ * window of the session's bytes and never blocks the others. Data frames from ready streams are
+ * interleaved round-robin in chunks of `maxChunk` bytes. The multiplexer only asks `send` to take
+ * more data while `send` keeps returning true (call {@link Mux.drain} when the transport drains);
+ * control frames are always sent at once, so credit can never deadlock.
+ *
+ * Stream ids: the client opens odd ids, the agent even ones. Frames for unknown ids are ignored
+ * (they may be in flight after a reset), except OPEN.
+ */
+
+export const MuxFrameType = {
+  Open: 1,
+  Data: 2,
+  Fin: 3,
+  Rst: 4,
+  Window: 5,
+} as const;
+export type MuxFrameTypeNumber = (typeof MuxFrameType)[keyof typeof MuxFrameType];
+
+export const MUX_HEADER_LENGTH = 9;
+export const MUX_DEFAULT_WINDOW = 256 * 1024;
+export const MUX_DEFAULT_CHUNK = 16 * 1024;
+/** Frames longer than this are a protocol error. */
+export const MUX_MAX_PAYLOAD = 1024 * 1024;
+
+export interface OpenTarget {
+  host?: string;
+  port?: number;
+}
+
+export interface MuxFrame {
+  type: MuxFrameTypeNumber;
+  streamId: number;
+  payload: Buffer;
+}
+
+export class MuxProtocolError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MuxProtocolError';
+  }
+}
+
+export function encodeMuxFrame(type: MuxFrameTypeNumber, streamId: number, payload: Uint8Array = Buffer.alloc(0)): Buffer {
+  if (!Number.isInteger(streamId) || streamId <= 0 || streamId > 0xffffffff) throw new RangeError(`streamId must be 1..2^32-1, got ${streamId}`);
+  if (payload.length > MUX_MAX_PAYLOAD) throw new RangeError(`mux payload of ${payload.length} bytes is over ${MUX_MAX_PAYLOAD}`);
+  const out = Buffer.allocUnsafe(MUX_HEADER_LENGTH + payload.length);
+  out.writeUInt8(type, 0);
+  out.writeUInt32BE(streamId, 1);
+  out.writeUInt32BE(payload.length, 5);
+  out.set(payload, MUX_HEADER_LENGTH);
+  return out;
+}
+
+export function encodeOpenPayload(target: OpenTarget): Buffer {
+  const t: OpenTarget = {};
+  if (target.host !== undefined) {
+    if (typeof target.host !== 'string' || target.host.length === 0 || target.host.length > 253) throw new RangeError(`host must be 1–253 characters`);
+    t.host = target.host;
+  }
+  if (target.port !== undefined) {
+    if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535) throw new RangeError(`port must be 1–65535, got ${target.port}`);
+    t.port = target.port;
+  }
+  return Buffer.from(JSON.stringify(t), 'utf8');
+}
+
+export function parseOpenPayload(payload: Uint8Array): OpenTarget {
+  if (payload.length === 0) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
+  } catch {
+    throw new MuxProtocolError('OPEN payload is not JSON');
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new MuxProtocolError('OPEN payload must be a JSON object');
+  const o = v as Record<string, unknown>;
+  const t: OpenTarget = {};
+  if (o['host'] !== undefined) {
+    if (typeof o['host'] !== 'string' || o['host'].length === 0 || o['host'].length > 253) throw new MuxProtocolError('OPEN host must be a 1–253 character string');
+    t.host = o['host'];
+  }
+  if (o['port'] !== undefined) {
+    const p = o['port'];
+    if (typeof p !== 'number' || !Number.isInteger(p) || p < 1 || p > 65535) throw new MuxProtocolError(`OPEN port must be 1–65535, got ${JSON.stringify(p)}`);
+    t.port = p;
+  }
+  return t;
+}
+
+/** Splits a byte stream into mux frames, whatever the chunk boundaries. */
+export class MuxFrameParser {
+  private buf: Buffer = Buffer.alloc(0);
+
+  /** Appends bytes and returns every frame now complete. Throws MuxProtocolError on garbage. */
+  push(chunk: Uint8Array): MuxFrame[] {
+    const data = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    this.buf = this.buf.length === 0 ? data : Buffer.concat([this.buf, data]);
+    const frames: MuxFrame[] = [];
+    let off = 0;
+    while (this.buf.length - off >= MUX_HEADER_LENGTH) {
+      const type = this.buf.readUInt8(off);
+      if (type < MuxFrameType.Open || type > MuxFrameType.Window) throw new MuxProtocolError(`unknown mux frame type ${type}`);
+      const streamId = this.buf.readUInt32BE(off + 1);
+      if (streamId === 0) throw new MuxProtocolError('mux stream id 0 is reserved');
+      const length = this.buf.readUInt32BE(off + 5);
+      if (length > MUX_MAX_PAYLOAD) throw new MuxProtocolError(`mux frame of ${length} bytes is over ${MUX_MAX_PAYLOAD}`);
+      if (this.buf.length - off - MUX_HEADER_LENGTH < length) break;
+      const start = off + MUX_HEADER_LENGTH;
+      frames.push({ type: type as MuxFrameTypeNumber, streamId, payload: this.buf.subarray(start, start + length) });
+      off = start + length;
+    }
+    this.buf = off === this.buf.length ? Buffer.alloc(0) : this.buf.subarray(off);
+    return frames;
+  }
+
+  /** Bytes held waiting for the rest of a frame. */
+  get buffered(): number {
+    return this.buf.length;
+  }
+}
+
+export interface MuxOptions {
+  role: 'client' | 'agent';
+  /** Takes mux bytes to the peer (e.g. a ReliableStream's Output); false asks to hold data until drain(). */
+  send: (bytes: Buffer) => boolean | void;
+  /** The peer opened a stream. Set the stream's handlers before returning. */
+  onStream?: (stream: MuxStream, target: OpenTarget) => void;
+  /** A fatal protocol error; the mux has closed itself (and reset every stream locally). */
+  onError?: (error: Error) => void;
+  /** Credit per stream and direction (default 256 KiB). */
+  initialWindow?: number;
+  /** Largest DATA frame sent (default 16 KiB). */
+  maxChunk?: number;
+  /** A stream's write() returns false past this many unsent bytes (default 64 KiB). */
+  streamHighWaterMark?: number;
+}
+
+export interface MuxStats {
+  framesSent: number;
+  framesReceived: number;
+  dataBytesSent: number;
+  dataBytesReceived: number;
+  windowUpdatesSent: number;
+  streamsOpened: number;
+  streamsAccepted: number;
+}
+
+export class MuxStream {
+  readonly id: number;
+  readonly target: OpenTarget;
+  private dataHandler: ((data: Buffer) => void) | undefined;
+  /** The peer finished sending (after every byte was delivered). */
+  onEnd: (() => void) | undefined;
+  /** The peer reset the stream. */
+  onReset: ((reason: string) => void) | undefined;
+  /** write() returned false and the queue has drained. */
+  onDrain: (() => void) | undefined;
+  /** Closed in both directions (FIN both ways or RST either way). */
+  onClose: (() => void) | undefined;
+
+  /** @internal */ sendQueue: Buffer[] = [];
+  /** @internal */ queued = 0;
+  /** @internal */ sendCredit: number;
+  /** @internal */ recvAllowance: number;
+  /** @internal */ toGrant = 0;
+  /** @internal */ recvBuffer: Buffer[] = [];
+  /** @internal */ recvBuffered = 0;
+  /** @internal */ inReady = false;
+  /** @internal */ needDrain = false;
+  /** @internal */ finQueued = false;
+  /** @internal */ finSent = false;
+  /** @internal */ remoteFin = false;
+  /** @internal */ endDelivered = false;
+  /** @internal */ closedFlag = false;
+  /** @internal */ pausedFlag = false;
+
+  /** @internal */
+  constructor(
+    private readonly mux: Mux,
+    id: number,
+    target: OpenTarget,
+    window: number,
+  ) {
+    this.id = id;
+    this.target = target;
+    this.sendCredit = window;
+    this.recvAllowance = window;
+  }
+
+  /** Receives the stream's bytes in order. Data that came before a handler was set is held and delivered when one is. */
+  get onData(): ((data: Buffer) => void) | undefined {
+    return this.dataHandler;
+  }
+  set onData(fn: ((data: Buffer) => void) | undefined) {
+    this.dataHandler = fn;
+    if (fn && (this.recvBuffered > 0 || this.remoteFin)) this.mux._deliverHeld(this);
+  }
+
+  /** Queues bytes; false when the caller should wait for onDrain. */
+  write(data: Uint8Array): boolean {
+    if (this.closedFlag) throw new Error(`mux stream ${this.id} is closed`);
+    if (this.finQueued) throw new Error(`mux stream ${this.id}: write after end()`);
+    if (data.length > 0) {
+      const b = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+      this.sendQueue.push(b);
+      this.queued += b.length;
+      this.mux._ready(this);
+    }
+    const ok = this.queued < this.mux.streamHighWaterMark;
+    if (!ok) this.needDrain = true;
+    return ok;
+  }
+
+  /** Half-closes: FIN goes after every queued byte. */
+  end(): void {
+    if (this.closedFlag || this.finQueued) return;
+    this.finQueued = true;
+    this.mux._ready(this);
+  }
+
+  /** Resets the stream in both directions; queued data is dropped. */
+  reset(reason = ''): void {
+    if (this.closedFlag) return;
+    this.mux._sendControl(MuxFrameType.Rst, this.id, Buffer.from(reason, 'utf8'));
+    this.mux._close(this);
+  }
+
+  /** Stops delivering data; it is held (at most one window) and its credit is not returned. */
+  pause(): void {
+    this.pausedFlag = true;
+  }
+
+  /** Delivers held data, returns its credit, and carries on delivering. */
+  resume(): void {
+    if (!this.pausedFlag) return;
+    this.pausedFlag = false;
+    this.mux._deliverHeld(this);
+  }
+
+  get paused(): boolean {
+    return this.pausedFlag;
+  }
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+  /** Bytes written and not yet sent (waiting for credit or the transport). */
+  get queuedBytes(): number {
+    return this.queued;
+  }
+  /** Bytes received and not yet delivered (paused). */
+  get heldBytes(): number {
+    return this.recvBuffered;
+  }
+  /** Bytes this side may still send before the peer grants more. */
+  get credit(): number {
+    return this.sendCredit;
+  }
+}
+
+export class Mux {
+  readonly role: 'client' | 'agent';
+  readonly initialWindow: number;
+  readonly maxChunk: number;
+  readonly streamHighWaterMark: number;
+  readonly stats: MuxStats = {
+    framesSent: 0,
+    framesReceived: 0,
+    dataBytesSent: 0,
+    dataBytesReceived: 0,
+    windowUpdatesSent: 0,
+    streamsOpened: 0,
+    streamsAccepted: 0,
+  };
+
+  private readonly opts: MuxOptions;
+  private readonly parser = new MuxFrameParser();
+  private readonly streams = new Map<number, MuxStream>();
+  private ready: MuxStream[] = [];
+  private nextId: number;
+  private blocked = false;
+  private flushing = false;
+  private reflush = false;
+  private closedFlag = false;
+
+  constructor(options: MuxOptions) {
+    if (options.role !== 'client' && options.role !== 'agent') throw new TypeError(`role must be 'client' or 'agent'`);
+    this.opts = options;
+    this.role = options.role;
+    this.initialWindow = options.initialWindow ?? MUX_DEFAULT_WINDOW;
+    this.maxChunk = options.maxChunk ?? MUX_DEFAULT_CHUNK;
+    this.streamHighWaterMark = options.streamHighWaterMark ?? 64 * 1024;
+    for (const [k, v] of [
+      ['initialWindow', this.initialWindow],
+      ['maxChunk', this.maxChunk],
+      ['streamHighWaterMark', this.streamHighWaterMark],
+    ] as const) {
+      if (!Number.isSafeInteger(v) || v <= 0) throw new RangeError(`${k} must be a positive integer, got ${v}`);
+    }
+    if (this.maxChunk > MUX_MAX_PAYLOAD) throw new RangeError(`maxChunk is over ${MUX_MAX_PAYLOAD}`);
+    if (this.initialWindow > 0xffffffff) throw new RangeError('initialWindow must fit 32 bits');
+    this.nextId = this.role === 'client' ? 1 : 2;
+  }
+
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+  /** Open streams. */
+  get size(): number {
+    return this.streams.size;
+  }
+  stream(id: number): MuxStream | undefined {
+    return this.streams.get(id);
+  }
+
+  /** Opens a stream to a target on the peer's side. */
+  open(target: OpenTarget = {}): MuxStream {
+    if (this.closedFlag) throw new Error('mux is closed');
+    const payload = encodeOpenPayload(target);
+    const id = this.nextId;
+    if (id > 0xffffffff) throw new Error('mux stream ids exhausted');
+    this.nextId += 2;
+    const s = new MuxStream(this, id, { ...target }, this.initialWindow);
+    this.streams.set(id, s);
+    this.stats.streamsOpened++;
+    this._sendControl(MuxFrameType.Open, id, payload);
+    return s;
+  }
+
+  /** Bytes from the peer (any chunking). */
+  receive(bytes: Uint8Array): void {
+    if (this.closedFlag) return;
+    let frames: MuxFrame[];
+    try {
+      frames = this.parser.push(bytes);
+    } catch (err) {
+      this.fail(err as Error);
+      return;
+    }
+    for (const f of frames) {
+      if (this.closedFlag) return;
+      this.stats.framesReceived++;
+      try {
+        this.onFrame(f);
+      } catch (err) {
+        if (err instanceof MuxProtocolError) {
+          this.fail(err);
+          return;
+        }
+        throw err;
+      }
+    }
+  }
+
+  /** The transport drained: send waiting data. */
+  drain(): void {
+    this.blocked = false;
+    this.flush();
+  }
+
+  /** Resets every stream (sending RST) and stops. */
+  close(reason = 'mux closed'): void {
+    if (this.closedFlag) return;
+    for (const s of [...this.streams.values()]) s.reset(reason);
+    this.closedFlag = true;
+  }
+
+  private fail(err: Error): void {
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    for (const s of [...this.streams.values()]) {
+      this._close(s);
+      s.onReset?.(`mux error: ${err.message}`);
+    }
+    this.opts.onError?.(err);
+  }
+
+  private onFrame(f: MuxFrame): void {
+    const s = this.streams.get(f.streamId);
+    switch (f.type) {
+      case MuxFrameType.Open: {
+        if (s) throw new MuxProtocolError(`OPEN for stream ${f.streamId}, which is already open`);
+        const peerParity = this.role === 'client' ? 0 : 1;
+        if (f.streamId % 2 !== peerParity) throw new MuxProtocolError(`OPEN for stream ${f.streamId}: the peer must use ${peerParity ? 'odd' : 'even'} ids`);
+        const target = parseOpenPayload(f.payload);
+        const ns = new MuxStream(this, f.streamId, target, this.initialWindow);
+        this.streams.set(f.streamId, ns);
+        this.stats.streamsAccepted++;
+        if (this.opts.onStream) this.opts.onStream(ns, target);
+        else ns.reset('no listener');
+        return;
+      }
+      case MuxFrameType.Data: {
+        if (!s) return;
+        if (s.remoteFin) {
+          s.reset('data after FIN');
+          return;
+        }
+        const n = f.payload.length;
+        if (n > s.recvAllowance) {
+          s.reset(`flow control violated: ${n} bytes with ${s.recvAllowance} of credit`);
+          s.onReset?.('flow control violated by the peer');
+          return;
+        }
+        s.recvAllowance -= n;
+        this.stats.dataBytesReceived += n;
+        if (n === 0) return;
+        if (s.pausedFlag || !s.onData || s.recvBuffered > 0) {
+          s.recvBuffer.push(Buffer.from(f.payload));
+          s.recvBuffered += n;
+        } else {
+          s.onData(f.payload);
+          this.consumed(s, n);
+        }
+        return;
+      }
+      case MuxFrameType.Fin: {
+        if (!s || s.remoteFin) return;
+        s.remoteFin = true;
+        this._deliverHeld(s);
+        return;
+      }
+      case MuxFrameType.Rst: {
+        if (!s) return;
+        this._close(s);
+        s.onReset?.(f.payload.toString('utf8'));
+        return;
+      }
+      case MuxFrameType.Window: {
+        if (f.payload.length !== 4) throw new MuxProtocolError(`WINDOW payload must be 4 bytes, got ${f.payload.length}`);
+        if (!s) return;
+        const inc = f.payload.readUInt32BE(0);
+        if (s.sendCredit + inc > 0xffffffff) throw new MuxProtocolError(`WINDOW overflows the credit of stream ${s.id}`);
+        s.sendCredit += inc;
+        this._ready(s);
+        return;
+      }
+    }
+  }
+
+  private consumed(s: MuxStream, n: number): void {
+    if (s.closedFlag || s.remoteFin) return;
+    s.toGrant += n;
+    // return credit in batches of a quarter window
+    if (s.toGrant >= Math.max(1, this.initialWindow >> 2)) {
+      const b = Buffer.alloc(4);
+      b.writeUInt32BE(s.toGrant, 0);
+      s.recvAllowance += s.toGrant;
+      s.toGrant = 0;
+      this.stats.windowUpdatesSent++;
+      this._sendControl(MuxFrameType.Window, s.id, b);
+    }
+  }
+
+  /** @internal deliver held data (after resume or FIN), then the end if due */
+  _deliverHeld(s: MuxStream): void {
+    while (!s.closedFlag && !s.pausedFlag && s.onData && s.recvBuffer.length > 0) {
+      const b = s.recvBuffer.shift()!;
+      s.recvBuffered -= b.length;
+      s.onData(b);
+      this.consumed(s, b.length);
+    }
+    if (!s.closedFlag && s.remoteFin && s.recvBuffered === 0 && !s.endDelivered && !s.pausedFlag) {
+      s.endDelivered = true;
+      s.onEnd?.();
+      this.maybeFinished(s);
+    }
+  }
+
+  private maybeFinished(s: MuxStream): void {
+    if (!s.closedFlag && s.finSent && s.endDelivered) this._close(s);
+  }
+
+  /** @internal */
+  _sendControl(type: MuxFrameTypeNumber, id: number, payload?: Buffer): void {
+    if (this.closedFlag) return;
+    this.stats.framesSent++;
+    const r = this.opts.send(encodeMuxFrame(type, id, payload));
+    if (r === false) this.blocked = true;
+  }
+
+  /** @internal */
+  _close(s: MuxStream): void {
+    if (s.closedFlag) return;
+    s.closedFlag = true;
+    s.sendQueue = [];
+    s.queued = 0;
+    s.recvBuffer = [];
+    s.recvBuffered = 0;
+    this.streams.delete(s.id);
+    s.onClose?.();
+  }
+
+  /** @internal a stream may have something to send */
+  _ready(s: MuxStream): void {
+    if (!s.inReady && !s.closedFlag && (s.queued > 0 || (s.finQueued && !s.finSent))) {
+      s.inReady = true;
+      this.ready.push(s);
+    }
+    this.flush();
+  }
+
+  private flush(): void {
+    if (this.flushing) {
+      this.reflush = true;
+      return;
+    }
+    this.flushing = true;
+    const drained: MuxStream[] = [];
+    try {
+      do {
+        this.reflush = false;
+        // round-robin: one chunk per stream per turn
+        while (!this.blocked && !this.closedFlag && this.ready.length > 0) {
+          const s = this.ready.shift()!;
+          if (s.closedFlag) {
+            s.inReady = false;
+            continue;
+          }
+          if (s.queued > 0 && s.sendCredit > 0) {
+            const n = Math.min(this.maxChunk, s.sendCredit, s.queued);
+            const chunk = take(s, n);
+            s.sendCredit -= n;
+            this.stats.dataBytesSent += n;
+            this.stats.framesSent++;
+            if (s.needDrain && s.queued < this.streamHighWaterMark) {
+              s.needDrain = false;
+              drained.push(s);
+            }
+            const r = this.opts.send(encodeMuxFrame(MuxFrameType.Data, s.id, chunk));
+            if (r === false) this.blocked = true;
+          } else if (s.queued > 0) {
+            // no credit: leave the ready list until a WINDOW arrives
+            s.inReady = false;
+            continue;
+          }
+          if (s.queued === 0 && s.finQueued && !s.finSent && !s.closedFlag) {
+            s.finSent = true;
+            this._sendControl(MuxFrameType.Fin, s.id);
+            this.maybeFinished(s);
+          }
+          if (s.queued > 0 && !s.closedFlag) this.ready.push(s);
+          else s.inReady = false;
+        }
+      } while (this.reflush);
+    } finally {
+      this.flushing = false;
+    }
+    for (const s of drained) if (!s.closedFlag) s.onDrain?.();
+  }
+}
+
+function take(s: MuxStream, n: number): Buffer {
+  const first = s.sendQueue[0]!;
+  if (first.length === n) {
+    s.sendQueue.shift();
+    s.queued -= n;
+    return first;
+  }
+  if (first.length > n) {
+    s.sendQueue[0] = first.subarray(n);
+    s.queued -= n;
+    return first.subarray(0, n);
+  }
+  const parts: Buffer[] = [];
+  let left = n;
+  while (left > 0) {
+    const b = s.sendQueue[0]!;
+    if (b.length <= left) {
+      parts.push(b);
+      s.sendQueue.shift();
+      left -= b.length;
+    } else {
+      parts.push(b.subarray(0, left));
+      s.sendQueue[0] = b.subarray(left);
+      left = 0;
+    }
+  }
+  s.queued -= n;
+  return Buffer.concat(parts, n);
+}
