@@ -223,6 +223,8 @@ function splitKey(key: string): [string, 'stdout' | 'stderr'] {
 /** How to run this very capstan (node, its loader flags, the script), quoted for a shell. */
 function selfCommand(): string {
   const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+  // A single-executable build is the program itself; its argv[1] is not a script.
+  if (process.getBuiltinModule?.('node:sea')?.isSea()) return quote(process.execPath);
   // Loader flags name packages (`--import tsx`) resolved from the agent's directory, not the script's.
   const flags = process.execArgv.map((a, i, all) => (all[i - 1] === '--import' && !a.startsWith('.') && !a.startsWith('/') ? import.meta.resolve(a) : a));
   return [process.execPath, ...flags, process.argv[1] ?? ''].filter(Boolean).map(quote).join(' ');

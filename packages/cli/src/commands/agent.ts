@@ -13,8 +13,13 @@ function systemctl(...args: string[]): void {
   if (r.status !== 0) throw new Error(`systemctl ${args.join(' ')} failed${r.status === null ? '' : ` with status ${r.status}`}`);
 }
 
-/** How this very process was started (node, its loader flags, the script), so the unit runs the same capstan. */
+/**
+ * How this very process was started, so the unit runs the same capstan: node, its loader flags and
+ * the script (`main.js`, or the `capstan-agent.mjs` bundle), or a single-executable build alone, whose
+ * argv[1] repeats the program as it was typed rather than naming a script.
+ */
 function selfCommand(): string[] {
+  if (process.getBuiltinModule?.('node:sea')?.isSea()) return [process.execPath];
   return [process.execPath, ...process.execArgv, realpathSync(process.argv[1]!)];
 }
 

@@ -8,6 +8,7 @@ import { nodeMigrations } from './tables.js';
 import { nodeHealthMigrations } from './health-tables.js';
 import { diagnosisOperations } from './diagnosis.js';
 import { registerNodeResourceTags } from './access.js';
+import { attachAgentDownloads } from './downloads.js';
 
 export { nodeService } from './slot.js';
 export { resolveTargets, targetSchema, type Target, type GroupResolver } from './targets.js';
@@ -36,5 +37,6 @@ export const nodesCapability: Capability = {
   },
   http(app, core) {
     attachAgentEndpoints(app, nodeService(core));
+    attachAgentDownloads(app);
   },
 };
