@@ -20,6 +20,7 @@ import { documentsCapability } from './documents/index.js';
 import { parametersCapability } from './parameters/index.js';
 import { nodesCapability } from './nodes/index.js';
 import { commandsCapability } from './commands/index.js';
+import { sessionsCapability } from './sessions/index.js';
 import { settingsCapability } from './settings/index.js';
 import { taggingCapability } from './tagging/index.js';
 import type { Capability } from './protocol/capability.js';
@@ -82,7 +83,7 @@ export interface RunningServer {
 export const CORE_MIGRATIONS: MigrationStep[] = [...eventMigrations, ...iamMigrations, ...auditMigrations, ...throttleMigrations, ...schedulerMigrations];
 export const CORE_OPERATIONS: AnyOperation[] = [...stsOperations, ...iamOperations, ...auditOperations];
 /** The capabilities, in start order: one may use those before it. */
-export const CAPABILITIES: readonly Capability[] = [kmsCapability, settingsCapability, taggingCapability, parametersCapability, documentsCapability, nodesCapability, commandsCapability];
+export const CAPABILITIES: readonly Capability[] = [kmsCapability, settingsCapability, taggingCapability, parametersCapability, documentsCapability, nodesCapability, commandsCapability, sessionsCapability];
 /** Every operation the server answers. */
 export const ALL_OPERATIONS: AnyOperation[] = [...CORE_OPERATIONS, ...CAPABILITIES.flatMap((c) => c.operations)];
 export const ALL_MIGRATIONS: MigrationStep[] = [...CORE_MIGRATIONS, ...CAPABILITIES.flatMap((c) => c.migrations)];

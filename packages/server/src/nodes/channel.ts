@@ -64,7 +64,7 @@ export function attachAgentEndpoints(app: FastifyInstance, nodes: NodeService): 
   const jobs = nodes.jobs;
   nodes.closeChannel = (instanceId) => channels.get(instanceId)?.close(CLOSE_REFUSED, 'instance deregistered');
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if ((req.url ?? '').split('?')[0] !== CHANNEL_PATH) return void socket.destroy();
+    if ((req.url ?? '').split('?')[0] !== CHANNEL_PATH) return void (nodes.upgradeHandlers.some((h) => h(req, socket, head)) || socket.destroy());
     wss.handleUpgrade(req, socket, head, (ws) => serve(ws, req));
   });
   // preClose: Fastify's own onClose waits for the HTTP server to close, which waits for these sockets.
@@ -102,6 +102,8 @@ export function attachAgentEndpoints(app: FastifyInstance, nodes: NodeService): 
         void stageKey(m).catch(() => refuse('internal error'));
       } else if (state === 'ready' && (m.type === 'ack' || m.type === 'reply' || m.type === 'output')) {
         agentMessage(m);
+      } else if (state === 'ready' && nodes.agentMessageHandlers.some((h) => h(instanceId, m))) {
+        // taken by another capability (sessions: session-ack)
       } else if (state !== 'verifying') refuse(`unexpected ${str(m.type, 20) || 'message'} in state ${state}`);
     });
 

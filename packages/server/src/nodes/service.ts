@@ -1,4 +1,6 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Kysely } from 'kysely';
 import type { Core } from '../protocol/context.js';
 import { decodeToken, encodeToken } from '../documents/paging.js';
@@ -37,6 +39,10 @@ export class NodeService {
   readonly jobs: NodeJobs;
   /** Told when a node is deregistered, so work waiting for it ends (Undeliverable). */
   readonly onDeregister: ((account: string, region: string, instanceId: string) => Promise<void>)[] = [];
+  /** WebSocket upgrades on paths other than the control channel (the session sockets); a handler returns true when it took the socket. */
+  readonly upgradeHandlers: ((req: IncomingMessage, socket: Duplex, head: Buffer) => boolean)[] = [];
+  /** Control-channel messages of types the channel itself does not know (`session-ack`); a handler returns true when it took the message. */
+  readonly agentMessageHandlers: ((instanceId: string, m: Record<string, unknown>) => boolean)[] = [];
   constructor(
     readonly core: Core,
     readonly pingMs: number,
@@ -161,6 +167,14 @@ export class NodeService {
   async setRole(account: string, region: string, id: string, role: string): Promise<void> {
     const res = await this.db.updateTable('managed_instances').set({ iam_role: role }).where('account_id', '=', account).where('region', '=', region).where('instance_id', '=', id).executeTakeFirst();
     if (Number(res.numUpdatedRows) === 0) throw invalidInstanceId(`Instance ${id} is not a registered managed instance.`);
+  }
+
+  /** Sends a message on the node's control channel; false when this process does not hold it. */
+  sendToAgent(instanceId: string, message: object): boolean {
+    const ch = this.jobs.channels.get(instanceId);
+    if (!ch) return false;
+    ch.send(JSON.stringify(message));
+    return true;
   }
 
   async update(instanceId: string, set: Partial<InstanceRow>): Promise<void> {
