@@ -7,6 +7,7 @@ import type { CommandEvents } from './events.js';
 import type { CommandChanged, Dispatcher } from './dispatch.js';
 import { detailsFromDocument, TERMINAL } from './status.js';
 import { commandById, refreshCommand, tables, type ChangeCounter } from './store.js';
+import type { CommandRow } from './tables.js';
 
 type Item =
   | { kind: 'ack'; instanceId: string; m: AckMessage; done: (e?: unknown) => void }
@@ -29,10 +30,10 @@ export class AgentReplies implements AgentMessageSink {
   private readonly ends = new Map<string, number>();
   onChange: CommandChanged = () => undefined;
   /** An invocation's StatusDetails changed (after the change is committed). */
-  onInvocation: (commandId: string, instanceId: string, details: string) => void = () => undefined;
+  onInvocation: (cmd: CommandRow, instanceId: string, details: string) => void = () => undefined;
   private changedInvocations: [string, string, string][] = [];
   /** An invocation's final reply was stored: its whole output is in the store. */
-  onFinal: (commandId: string, instanceId: string) => void = () => undefined;
+  onFinal: (cmd: CommandRow, instanceId: string) => void = () => undefined;
   private finals: [string, string][] = [];
 
   constructor(
@@ -71,8 +72,16 @@ export class AgentReplies implements AgentMessageSink {
           return out;
         });
         for (const item of batch) item.done();
-        for (const [c, i, d] of this.changedInvocations.splice(0)) this.onInvocation(c, i, d);
-        for (const [c, i] of this.finals.splice(0)) this.onFinal(c, i);
+        // The commands as this batch left them: no lookup per node for what follows.
+        const rows = new Map(changed.map(({ after }) => [after.command_id, after]));
+        for (const [c, i, d] of this.changedInvocations.splice(0)) {
+          const cmd = rows.get(c);
+          if (cmd) this.onInvocation(cmd, i, d);
+        }
+        for (const [c, i] of this.finals.splice(0)) {
+          const cmd = rows.get(c);
+          if (cmd) this.onFinal(cmd, i);
+        }
         for (const { before, after } of changed) {
           if (before.status_details !== after.status_details) this.onChange(before, after);
         }

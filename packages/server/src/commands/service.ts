@@ -79,19 +79,18 @@ export class CommandService {
     nodes.jobs.sink = this.replies;
     const notifier = new Notifier(core);
     this.onCommandChange((_, after) => void notifier.commandChanged(after).catch(() => undefined));
-    this.replies.onInvocation = (commandId, instanceId, details) =>
-      void commandById(core.database.db, commandId)
-        .then((cmd) => cmd && notifier.invocationChanged(cmd, instanceId, details))
-        .catch(() => undefined);
+    this.replies.onInvocation = (cmd, instanceId, details) => {
+      if (cmd.notification_config) void notifier.invocationChanged(cmd, instanceId, details).catch(() => undefined);
+    };
     nodes.onDeregister.push((account, region, id) => this.undeliverable(account, region, id));
     core.scheduler.handle(EXPIRE_JOB, (job) => this.deliveryTimeout(job));
     core.scheduler.handle(ABANDON_JOB, (job) => this.abandon(job));
     core.scheduler.handle(S3_JOB, (job) => this.uploadOutput(job));
-    this.replies.onFinal = (commandId, instanceId) =>
-      void (async () => {
-        const cmd = await commandById(core.database.db, commandId);
-        if (cmd?.output_s3_bucket && this.s3) await core.scheduler.enqueue({ kind: S3_JOB, dueAt: core.clock.now(), maxAttempts: 10, dedupeKey: `${commandId}/${instanceId}`, payload: { commandId, instanceId } });
-      })().catch(() => undefined);
+    this.replies.onFinal = (cmd, instanceId) => {
+      if (!cmd.output_s3_bucket || !this.s3) return;
+      const commandId = cmd.command_id;
+      void core.scheduler.enqueue({ kind: S3_JOB, dueAt: core.clock.now(), maxAttempts: 10, dedupeKey: `${commandId}/${instanceId}`, payload: { commandId, instanceId } }).catch(() => undefined);
+    };
   }
 
   onCommandChange(f: CommandChanged): void {

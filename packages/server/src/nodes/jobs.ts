@@ -37,7 +37,7 @@ export class NodeJobs {
   sink: AgentMessageSink | undefined;
   private lastSeq = 0;
   /** Payloads are shared by all of a command's jobs: unseal each once, not once per node. */
-  private readonly opened = new Map<string, unknown>();
+  private readonly opened = new Map<string, Promise<JobMessage['payload'] | undefined>>();
 
   constructor(private readonly core: Core) {}
 
@@ -78,11 +78,16 @@ export class NodeJobs {
 
   /** Sends the given jobs to the nodes connected to this process (after their rows are committed). */
   push(jobs: readonly NewJob[]): void {
+    // A command's jobs are one message for every node: read, open and serialise it once.
+    const texts = new Map<string, Promise<string | undefined>>();
     for (const j of jobs) {
       const ch = this.channels.get(j.instanceId);
       if (!ch) continue;
-      void this.payload(j.payloadId).then(
-        (payload) => payload !== undefined && ch.send(JSON.stringify({ type: 'job', id: j.id, kind: j.kind, payload } satisfies JobMessage)),
+      const key = `${j.payloadId}\u0000${j.id}\u0000${j.kind}`;
+      let text = texts.get(key);
+      if (!text) texts.set(key, (text = this.payload(j.payloadId).then((payload) => (payload === undefined ? undefined : JSON.stringify({ type: 'job', id: j.id, kind: j.kind, payload } satisfies JobMessage)))));
+      void text.then(
+        (t) => t !== undefined && ch.send(t),
         () => undefined,
       );
     }
@@ -101,13 +106,24 @@ export class NodeJobs {
   /** Whether this process holds the node's channel now. */
   connectedHere = (instanceId: string) => this.channels.has(instanceId);
 
-  private async payload(payloadId: string): Promise<JobMessage['payload'] | undefined> {
-    if (this.opened.has(payloadId)) return this.opened.get(payloadId) as JobMessage['payload'];
-    const row = await this.db().selectFrom('node_job_payloads').select('sealed').where('payload_id', '=', payloadId).executeTakeFirst();
-    if (!row) return undefined;
-    const value = JSON.parse(unseal(this.core.rootKey, row.sealed, payloadContext(payloadId)).toString('utf8')) as JobMessage['payload'];
-    if (this.opened.size > 256) this.opened.delete(this.opened.keys().next().value!);
-    this.opened.set(payloadId, value);
-    return value;
+  /** One lookup per payload however many nodes ask at once: the promise is what is cached. */
+  private payload(payloadId: string): Promise<JobMessage['payload'] | undefined> {
+    let p = this.opened.get(payloadId);
+    if (!p) {
+      p = this.db()
+        .selectFrom('node_job_payloads')
+        .select('sealed')
+        .where('payload_id', '=', payloadId)
+        .executeTakeFirst()
+        .then((row) => (row ? (JSON.parse(unseal(this.core.rootKey, row.sealed, payloadContext(payloadId)).toString('utf8')) as JobMessage['payload']) : undefined));
+      if (this.opened.size > 256) this.opened.delete(this.opened.keys().next().value!);
+      this.opened.set(payloadId, p);
+      // A missing or unreadable payload is not remembered: it may be written a moment later.
+      p.then(
+        (v) => v === undefined && this.opened.delete(payloadId),
+        () => this.opened.delete(payloadId),
+      );
+    }
+    return p;
   }
 }

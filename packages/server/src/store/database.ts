@@ -87,6 +87,28 @@ function withStatementCache(native: BetterSqlite3.Database): BetterSqlite3.Datab
  * CLI) committed in between; an immediate one waits its turn instead.
  */
 class ImmediateSqliteDriver extends SqliteDriver {
+  /**
+   * Kysely's own lock wakes every waiter whenever the one connection is released, and all but
+   * one wait again: with thousands of queries waiting (a command's replies from a whole fleet)
+   * each hand-off costs as much as the queue is long. Waiters here are handed the connection one
+   * by one, in order, so the base lock is never contended.
+   */
+  private readonly waiting: (() => void)[] = [];
+  private held = false;
+
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    if (this.held) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.held = true;
+    return super.acquireConnection();
+  }
+
+  override async releaseConnection(): Promise<void> {
+    await super.releaseConnection();
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.held = false;
+  }
+
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
   }
