@@ -10,6 +10,7 @@ import { JobManager } from './jobs/manager.js';
 import { loadIdentity, type Identity } from './state.js';
 import { openChannel } from './channel-socket.js';
 import { checkEndpoint } from './trust.js';
+import { SessionManager, type SessionEndMessage, type SessionStartMessage } from './session/index.js';
 
 /** The server's close code for an identity it will not accept: retrying cannot help. */
 const CLOSE_REFUSED = 4003;
@@ -40,11 +41,14 @@ export async function runAgent(o: RunOptions): Promise<void> {
   const jobs = new JobManager(o.stateDir, identity.instanceId, info.platformType as 'Linux' | 'Windows' | 'MacOS', config, log);
   jobs.start();
   o.signal?.addEventListener('abort', () => jobs.stop(), { once: true });
+  // Sessions run on their own sockets and outlive control-channel reconnects.
+  const sessions = new SessionManager({ identity, key: () => createPrivateKey(loadIdentity(o.stateDir).privateKeyPem), log });
+  o.signal?.addEventListener('abort', () => sessions.stopAll(), { once: true });
   let lastError = readLastError(o.stateDir);
   while (!o.signal?.aborted) {
     // Read the key for every connection: a rotation may have replaced it on disk.
     const key = createPrivateKey(loadIdentity(o.stateDir).privateKeyPem);
-    const outcome = await session({ stateDir: o.stateDir, identity, key, log, signal: o.signal, jobs, rotateAfterMs: config.keyRotationDays * 86_400_000, lastError, onOnline: () => ((failures = 0), (lastError = undefined), clearLastError(o.stateDir)) });
+    const outcome = await session({ stateDir: o.stateDir, identity, key, log, signal: o.signal, jobs, sessions, rotateAfterMs: config.keyRotationDays * 86_400_000, lastError, onOnline: () => ((failures = 0), (lastError = undefined), clearLastError(o.stateDir)) });
     if (outcome.refused) throw new IdentityRefused(`the server refused instance ${identity.instanceId}: ${outcome.reason}`);
     if (o.signal?.aborted) break;
     if (!outcome.rotated) {
@@ -69,6 +73,7 @@ interface Session {
   log: (line: string) => void;
   signal: AbortSignal | undefined;
   jobs: JobManager;
+  sessions: SessionManager;
   rotateAfterMs: number;
   /** Reported in the hello, so the server can say why this node was away. */
   lastError: LastError | undefined;
@@ -122,6 +127,8 @@ function session(s: Session): Promise<{ refused: boolean; reason: string; rotate
         ws.close(1000, 'key rotated');
       } else if (m.type === 'job') {
         ws.send(JSON.stringify(jobs.receive(m as unknown as JobMessage)));
+      } else if (m.type === 'session' || m.type === 'session-end') {
+        s.sessions.handle(m as unknown as SessionStartMessage | SessionEndMessage, (ack) => ws.readyState === ws.OPEN && ws.send(JSON.stringify(ack)));
       } else if (m.type === 'reply-ack' && m.replyId) {
         jobs.outbox.acked(m.replyId);
       } else if (m.type === 'pong') lastPong = Date.now();

@@ -15,6 +15,8 @@ if (process.argv[2] === 'agent') {
 } else if (process.argv[2] === 'run') {
   // An operator's everyday command: start fast, without the server's code.
   (await import('./commands/run.js')).registerRunCommands(program);
+} else if (process.argv[2] === 'session') {
+  (await import('./commands/session.js')).registerSessionCommands(program);
 } else {
   const [server, iam, account, throttle, audit, agent] = await Promise.all([
     import('./commands/server.js'),
@@ -32,6 +34,7 @@ if (process.argv[2] === 'agent') {
   agent.registerAgentCommands(program);
   (await import('./commands/run.js')).registerRunCommands(program);
   (await import('./commands/nodes.js')).registerNodeCommands(program);
+  (await import('./commands/session.js')).registerSessionCommands(program);
 }
 
 program.parseAsync(process.argv).catch((err: unknown) => {

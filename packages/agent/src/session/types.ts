@@ -1,0 +1,56 @@
+import type { SessionTypeName } from './wire.js';
+
+/** The control channel's `session` message (docs/session-protocol.md). */
+export interface SessionStartMessage {
+  type: 'session';
+  sessionId: string;
+  sessionType: SessionTypeName | string;
+  documentName?: string;
+  /** the session document's properties with the caller's parameters substituted */
+  properties?: unknown;
+  runAsUser?: string;
+  /** `{linux: "…"}` as in SSM-SessionManagerRunShell, or the Linux text itself */
+  shellProfile?: { linux?: string; windows?: string } | string;
+  kmsKeyId?: string;
+}
+
+export interface SessionEndMessage {
+  type: 'session-end';
+  sessionId: string;
+}
+
+export interface SessionAck {
+  type: 'session-ack';
+  sessionId: string;
+  status: 'accepted' | 'refused';
+  message?: string;
+}
+
+/** What a running plugin gets from its data channel. */
+export interface PluginContext {
+  sessionId: string;
+  /** Queues a payload to the client; false asks the plugin to hold its source until onDrain. */
+  write(payloadType: number, bytes: Uint8Array): boolean;
+  /** Called whenever the stream has drained after write() returned false. */
+  onDrain(fn: () => void): void;
+  /** The plugin has finished on its own (the shell exited): flush and end the session. */
+  finish(reason: string): void;
+  log(line: string): void;
+  /** Capstan client that negotiated the fast transport (so it speaks Capstan's mux). */
+  capstanClient: boolean;
+}
+
+export interface SessionPlugin {
+  /** A payload from the client, in order (Output, Size, Flag…). */
+  input(payloadType: number, payload: Buffer): void;
+  /** Stop at once: kill the process, close the connections. Idempotent. */
+  kill(): void;
+}
+
+/** A refusal that is the caller's fault (bad parameters, forbidden user or address): said to the client as is. */
+export class SessionRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SessionRefused';
+  }
+}

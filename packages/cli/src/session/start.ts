@@ -1,0 +1,62 @@
+import { ResumeSessionCommand, StartSessionCommand, TerminateSessionCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { ClientChannel } from './channel.js';
+
+export interface StartedSession {
+  channel: ClientChannel;
+  sessionId: string;
+  /** TerminateSession, best effort (the user ended it). */
+  terminate: () => Promise<void>;
+}
+
+/** `name=value` pairs (a name given again adds to its list) into StartSession's Parameters. */
+export function parseSessionParameters(list: string[] = []): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const item of list) {
+    const i = item.indexOf('=');
+    if (i <= 0) throw new Error(`--parameters ${JSON.stringify(item)}: expected name=value`);
+    (out[item.slice(0, i)] ??= []).push(item.slice(i + 1));
+  }
+  return out;
+}
+
+/**
+ * StartSession, then the stream socket with its token; after a drop ResumeSession gives the
+ * next token and the channel reattaches.
+ */
+export async function startSession(
+  ssm: SSMClient,
+  input: { target: string; documentName?: string; parameters?: Record<string, string[]>; reason?: string },
+  o: { log?: (line: string) => void; resumeWindowMs?: number } = {},
+): Promise<StartedSession> {
+  const started = await ssm.send(
+    new StartSessionCommand({
+      Target: input.target,
+      ...(input.documentName ? { DocumentName: input.documentName } : {}),
+      ...(input.parameters && Object.keys(input.parameters).length ? { Parameters: input.parameters } : {}),
+      ...(input.reason ? { Reason: input.reason } : {}),
+    }),
+  );
+  const sessionId = started.SessionId;
+  if (!sessionId || !started.StreamUrl || !started.TokenValue) throw new Error('StartSession did not return a SessionId, StreamUrl and TokenValue');
+  const channel = new ClientChannel({
+    sessionId,
+    streamUrl: started.StreamUrl,
+    tokenValue: started.TokenValue,
+    resume: async () => (await ssm.send(new ResumeSessionCommand({ SessionId: sessionId }))).TokenValue || undefined,
+    ...(o.log ? { log: o.log } : {}),
+    ...(o.resumeWindowMs !== undefined ? { resumeWindowMs: o.resumeWindowMs } : {}),
+  });
+  try {
+    await channel.connect();
+  } catch (e) {
+    await ssm.send(new TerminateSessionCommand({ SessionId: sessionId })).catch(() => undefined);
+    throw new Error(`session ${sessionId}: cannot open the stream: ${(e as Error).message}`);
+  }
+  return {
+    channel,
+    sessionId,
+    terminate: async () => {
+      await ssm.send(new TerminateSessionCommand({ SessionId: sessionId })).catch(() => undefined);
+    },
+  };
+}
