@@ -241,7 +241,7 @@ describe('capstan run against a server and real agents', { concurrency: true }, 
       // stdout lines in order; the stderr line somewhere among them
       assert.deepEqual(lines.filter((l) => l.startsWith(`${id}|`)), [`${id}| id=${id}`, `${id}| ünï`, `${id}| cødé`, `${id}| no newline`]);
       assert.deepEqual(lines.filter((l) => l.startsWith(`${id}!`)), [`${id}! warn`]);
-      assert.match(out, new RegExp(`^${id} InProgress$`, 'm'));
+      // An InProgress line appears only when a poll catches the node running; a fast node may go straight to Success.
       assert.match(out, new RegExp(`^${id} Success \\(0\\)$`, 'm'));
       assert.match(out, new RegExp(`^${id}\\s+\\S+\\s+Success\\s+0\\s+\\d+\\.\\ds$`, 'm'));
       // The node's output comes before its final status line.

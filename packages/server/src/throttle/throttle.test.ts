@@ -64,7 +64,18 @@ describe('throttling', () => {
       await read();
       // The bucket is empty at this instant; time moves on while the SDK backs off.
       const retrying = new SSMClient({ ...t.clientConfig(), maxAttempts: 3, systemClockOffset: clock.now() - Date.now() });
-      setTimeout(() => clock.advance(10), 5);
+      // Time moves on only once an attempt was throttled, however slowly this machine runs the test.
+      retrying.middlewareStack.add(
+        (next) => async (args) => {
+          try {
+            return await next(args);
+          } catch (e) {
+            clock.advance(10);
+            throw e;
+          }
+        },
+        { step: 'finalizeRequest', priority: 'low' },
+      );
       const out = await retrying.send(new GetServiceSettingCommand({ SettingId: '/ssm/t' }));
       assert.ok(out.$metadata.attempts! >= 2, `took ${out.$metadata.attempts} attempts`);
     } finally {
