@@ -2,6 +2,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -146,6 +148,24 @@ test('long output: the API shows AWS-sized previews, the output URL the whole of
   const whole = await rawCall({ endpoint: t.endpoint, service: 'ssm', credentials: t.credentials, method: 'GET', path: new URL(r.StandardOutputUrl!).pathname });
   assert.equal(whole.status, 200);
   assert.equal(whole.text, 'y'.repeat(100_000));
+});
+
+test('AWS-RunDocument fetches a document from a URL and runs it with its parameters', async () => {
+  const [a] = fleet;
+  const doc = { schemaVersion: '2.2', description: 'fetched', parameters: { who: { type: 'String', default: 'nobody' } }, mainSteps: [{ action: 'aws:runShellScript', name: 'greet', inputs: { runCommand: ['echo hello {{ who }}'] } }] };
+  const files = createServer((req, res) => (req.url === '/docs/greet.json' ? res.end(JSON.stringify(doc)) : res.writeHead(404).end()));
+  await new Promise<void>((r) => files.listen(0, '127.0.0.1', r));
+  try {
+    const url = `http://127.0.0.1:${(files.address() as AddressInfo).port}/docs/greet.json`;
+    const id = (
+      await ssm.send(new SendCommandCommand({ DocumentName: 'AWS-RunDocument', InstanceIds: [a!.id], Parameters: { sourceType: ['S3'], sourceInfo: [JSON.stringify({ path: url })], documentParameters: [JSON.stringify({ who: 'from a url' })] } }))
+    ).Command!.CommandId!;
+    const done = await finished(id);
+    assert.equal(done.Status, 'Success');
+    assert.match((await result(id, a!, 'runDocument')).StandardOutputContent!, /hello from a url/);
+  } finally {
+    files.close();
+  }
 });
 
 test('timeouts kill the script; CancelCommand stops a running one', async () => {

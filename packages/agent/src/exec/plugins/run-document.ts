@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseDocument } from '../document.js';
 import { runSteps } from '../engine.js';
@@ -54,7 +54,13 @@ export const runDocument: Plugin = async (ctx) => {
 
 async function loadDocument(ctx: StepContext): Promise<{ document: unknown; where: string }> {
   const type = optionalString(ctx.step.inputs, 'documentType') ?? 'SSMDocument';
-  const path = optionalString(ctx.step.inputs, 'documentPath');
+  let path = optionalString(ctx.step.inputs, 'documentPath');
+  // AWS-RunDocument downloads one document and runs it with an empty LocalPath: the file fetched.
+  if (!path && type.toLowerCase() === 'localpath') {
+    const files = (await readdir(ctx.run.downloadsDir, { withFileTypes: true }).catch(() => [])).filter((f) => f.isFile());
+    if (files.length !== 1) throw new Error(`documentPath is empty and ${ctx.run.downloadsDir} holds ${files.length} files, not one: name the document to run`);
+    path = files[0]!.name;
+  }
   if (!path) throw new Error('input documentPath is required');
   switch (type.toLowerCase()) {
     case 'ssmdocument': {
