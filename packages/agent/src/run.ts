@@ -10,7 +10,7 @@ import { JobManager } from './jobs/manager.js';
 import { loadIdentity, type Identity } from './state.js';
 import { openChannel } from './channel-socket.js';
 import { checkEndpoint } from './trust.js';
-import { SessionManager, type SessionEndMessage, type SessionStartMessage } from './session/index.js';
+import type { SessionEndMessage, SessionManager, SessionStartMessage } from './session/index.js';
 
 /** The server's close code for an identity it will not accept: retrying cannot help. */
 const CLOSE_REFUSED = 4003;
@@ -41,9 +41,17 @@ export async function runAgent(o: RunOptions): Promise<void> {
   const jobs = new JobManager(o.stateDir, identity.instanceId, info.platformType as 'Linux' | 'Windows' | 'MacOS', config, log);
   jobs.start();
   o.signal?.addEventListener('abort', () => jobs.stop(), { once: true });
-  // Sessions run on their own sockets and outlive control-channel reconnects.
-  const sessions = new SessionManager({ identity, key: () => createPrivateKey(loadIdentity(o.stateDir).privateKeyPem), log });
-  o.signal?.addEventListener('abort', () => sessions.stopAll(), { once: true });
+  // Sessions run on their own sockets and outlive control-channel reconnects. Their code (PTYs,
+  // the data channel) loads with the first session, so an idle agent does not carry it.
+  let manager: Promise<SessionManager> | undefined;
+  const sessions = {
+    get: () =>
+      (manager ??= import('./session/index.js').then((m) => {
+        const created = new m.SessionManager({ identity, key: () => createPrivateKey(loadIdentity(o.stateDir).privateKeyPem), log });
+        o.signal?.addEventListener('abort', () => created.stopAll(), { once: true });
+        return created;
+      })),
+  };
   let lastError = readLastError(o.stateDir);
   while (!o.signal?.aborted) {
     // Read the key for every connection: a rotation may have replaced it on disk.
@@ -73,7 +81,7 @@ interface Session {
   log: (line: string) => void;
   signal: AbortSignal | undefined;
   jobs: JobManager;
-  sessions: SessionManager;
+  sessions: { get(): Promise<SessionManager> };
   rotateAfterMs: number;
   /** Reported in the hello, so the server can say why this node was away. */
   lastError: LastError | undefined;
@@ -128,7 +136,10 @@ function session(s: Session): Promise<{ refused: boolean; reason: string; rotate
       } else if (m.type === 'job') {
         ws.send(JSON.stringify(jobs.receive(m as unknown as JobMessage)));
       } else if (m.type === 'session' || m.type === 'session-end') {
-        s.sessions.handle(m as unknown as SessionStartMessage | SessionEndMessage, (ack) => ws.readyState === ws.OPEN && ws.send(JSON.stringify(ack)));
+        void s.sessions.get().then(
+          (mgr) => mgr.handle(m as unknown as SessionStartMessage | SessionEndMessage, (ack) => ws.readyState === ws.OPEN && ws.send(JSON.stringify(ack))),
+          (e: Error) => log(`sessions unavailable: ${e.message}`),
+        );
       } else if (m.type === 'reply-ack' && m.replyId) {
         jobs.outbox.acked(m.replyId);
       } else if (m.type === 'pong') lastPong = Date.now();

@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AckMessage, CommandPayload, JobMessage, StepResult } from '@capstan/wire';
-import { executeDocument } from '../exec/index.js';
 import type { AgentConfig } from './config.js';
 import { Outbox } from './outbox.js';
 
@@ -136,6 +135,8 @@ export class JobManager {
     };
     this.log(`job ${id} ${resume ? 'resuming' : 'running'}`);
     try {
+      // The executor loads with the first job: an idle agent does not carry it.
+      const { executeDocument } = await import('../exec/index.js');
       const outcome = await executeDocument({
         id,
         payload: r.payload,
