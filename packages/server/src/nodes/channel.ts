@@ -179,8 +179,8 @@ export function attachAgentEndpoints(app: FastifyInstance, nodes: NodeService): 
         ip_address: ip,
         computer_name: str(i.hostname) || row.computer_name,
         ...lastError(i.lastError),
+        ...nodes.hostFacts({ architecture: str(i.architecture, 32), kernel: str(i.kernel) }),
       });
-      await nodes.setHostFacts(id, { architecture: str(i.architecture, 32), kernel: str(i.kernel) });
       instanceId = id;
       state = 'ready';
       const previous = channels.get(id);

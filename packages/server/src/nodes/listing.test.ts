@@ -73,7 +73,7 @@ onEveryEngine('Node listings', (engine) => {
     await svc.update(a1, { agent_version: '3.2.582.0' });
     await svc.update(a2, { agent_version: '3.10.1.0', platform_type: 'Windows' });
     await svc.update(a3, { agent_version: '2.3.0.0' });
-    await svc.setHostFacts(a1, { architecture: 'x64', kernel: 'Linux 6.1.0' });
+    await svc.update(a1, svc.hostFacts({ architecture: 'x64', kernel: 'Linux 6.1.0' }));
     const tag = (id: string, tags: Record<string, string>) =>
       ssm.send(new AddTagsToResourceCommand({ ResourceType: 'ManagedInstance', ResourceId: id, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }));
     await tag(a1, { env: 'prod', team: 'web' });

@@ -136,6 +136,8 @@ export class NodeService {
           ip_address: '',
           computer_name: r.hostname ?? '',
           tags: '{}',
+          architecture: '',
+          kernel: '',
           next_public_key: null,
           key_rotated_at: null,
           last_error: '',
@@ -194,11 +196,10 @@ export class NodeService {
    * The CPU architecture and kernel an agent reports in its hello (columns of 0850_node_listing,
    * shown by DescribeInstanceProperties). Node's architecture names become AWS's (x64 → x86_64).
    */
-  async setHostFacts(instanceId: string, facts: { architecture: string; kernel: string }): Promise<void> {
+  hostFacts(facts: { architecture: string; kernel: string }): { architecture: string; kernel: string } {
     const names: Record<string, string> = { x64: 'x86_64', ia32: 'i386', arm64: 'arm64', arm: 'arm' };
     const architecture = Object.hasOwn(names, facts.architecture) ? names[facts.architecture]! : facts.architecture;
-    const db = this.core.database.db.withTables<{ managed_instances: { instance_id: string; architecture: string; kernel: string } }>();
-    await db.updateTable('managed_instances').set({ architecture: architecture.slice(0, 32), kernel: facts.kernel.slice(0, 256) }).where('instance_id', '=', instanceId).execute();
+    return { architecture: architecture.slice(0, 32), kernel: facts.kernel.slice(0, 256) };
   }
 }
 

@@ -39,6 +39,9 @@ export interface InstanceRow extends NodeHealthColumns {
   ip_address: string;
   computer_name: string;
   tags: string;
+  /** As the agent reports them in its hello (columns of 0850_node_listing). */
+  architecture: string;
+  kernel: string;
 }
 
 /** Work for a node: a row until the agent acknowledges it (docs/agent-protocol.md, "Jobs"). */
