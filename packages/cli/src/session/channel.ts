@@ -89,7 +89,8 @@ export class ClientChannel {
 
   private open(token: string): Promise<WebSocket> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(this.o.streamUrl, { handshakeTimeout: 15_000, ...this.o.wsOptions });
+      // An all-zero mask: see the agent's session socket. The frames stay valid masked frames.
+      const ws = new WebSocket(this.o.streamUrl, { handshakeTimeout: 15_000, generateMask: () => undefined, ...this.o.wsOptions });
       ws.once('open', () => {
         ws.send(JSON.stringify({ MessageSchemaVersion: '1.0', RequestId: randomUUID(), TokenValue: token, ClientId: randomUUID(), ClientVersion: CLIENT_VERSION }));
         ws.removeListener('error', reject);
