@@ -133,8 +133,10 @@ test('round trips keep every field, for each message type and payload type', () 
         messageId: crypto.randomUUID(),
         payloadType,
         payload: Buffer.from(`payload ${i} `.repeat(i % 7)),
+        digest: i % 3 !== 0,
       };
       const m = decodeAgentMessage(encodeAgentMessage(init));
+      assert.equal(m.payloadDigest.equals(Buffer.alloc(32)), !init.digest, 'a frame sent without a digest carries zeros');
       assert.equal(m.messageType, init.messageType);
       assert.equal(m.schemaVersion, init.schemaVersion);
       assert.equal(m.createdDate, init.createdDate);
@@ -145,6 +147,12 @@ test('round trips keep every field, for each message type and payload type', () 
       assert.deepEqual(m.payload, init.payload);
     }
   }
+  // A digest-less frame decodes; a wrong non-zero digest is still refused.
+  const bare = encodeAgentMessage({ messageType: 'output_stream_data', payload: Buffer.from('abc'), digest: false });
+  assert.deepEqual(decodeAgentMessage(bare).payload, Buffer.from('abc'));
+  const forged = Buffer.from(bare);
+  forged[80] = 1;
+  assert.throws(() => decodeAgentMessage(forged), (e: Error & { code?: string }) => e.code === 'payload-digest');
   // extremes that still fit
   const big = decodeAgentMessage(
     encodeAgentMessage({ messageType: 'a'.repeat(32), createdDate: Number.MAX_SAFE_INTEGER, sequenceNumber: Number.MIN_SAFE_INTEGER, flags: Number.MAX_SAFE_INTEGER, schemaVersion: 0xffffffff, payloadType: 0xffffffff }),

@@ -126,6 +126,12 @@ export interface AgentMessageInit {
   payloadType?: number;
   /** default empty */
   payload?: Uint8Array;
+  /**
+   * false writes an all-zero PayloadDigest: between two Capstan ends in the fast transport the
+   * connection (TCP, TLS off loopback) already protects the bytes, and SHA-256 over every payload
+   * at each end was a tenth of a forwarded megabyte's CPU. AWS's clients always get a digest.
+   */
+  digest?: boolean;
 }
 
 export type AgentMessageErrorCode =
@@ -222,7 +228,8 @@ export function encodeAgentMessage(init: AgentMessageInit): Buffer {
   out.writeBigInt64BE(BigInt(sequenceNumber), Offset.SequenceNumber);
   out.writeBigUInt64BE(BigInt(flags), Offset.Flags);
   idBytes.copy(out, Offset.MessageId);
-  payloadDigest(payload).copy(out, Offset.PayloadDigest);
+  if (init.digest === false) out.fill(0, Offset.PayloadDigest, Offset.PayloadDigest + 32);
+  else payloadDigest(payload).copy(out, Offset.PayloadDigest);
   out.writeUInt32BE(payloadType, Offset.PayloadType);
   out.writeUInt32BE(payload.length, Offset.PayloadLength);
   out.set(payload, Offset.Payload);
@@ -287,7 +294,8 @@ export function decodeAgentMessage(bytes: Uint8Array, options: DecodeOptions = {
   if (payload.length !== payloadLength) {
     throw new AgentMessageError('payload-length', `PayloadLength is ${payloadLength} but ${payload.length} payload bytes follow the header`);
   }
-  if ((options.verifyDigest ?? true) && payloadLength !== 0 && !payloadDigest(payload).equals(digest)) {
+  // An all-zero digest is a frame a Capstan end sent without one (see AgentMessageInit.digest).
+  if ((options.verifyDigest ?? true) && payloadLength !== 0 && !isZero(digest) && !payloadDigest(payload).equals(digest)) {
     throw new AgentMessageError('payload-digest', `PayloadDigest does not match the SHA-256 of the ${payloadLength}-byte payload`);
   }
   return {
@@ -528,4 +536,9 @@ export function parseSizePayload(payload: Uint8Array): { cols: number; rows: num
   checkUint32('payload', 'cols', cols);
   checkUint32('payload', 'rows', rows);
   return { cols, rows };
+}
+
+function isZero(b: Uint8Array): boolean {
+  for (const x of b) if (x !== 0) return false;
+  return true;
 }

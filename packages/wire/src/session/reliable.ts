@@ -518,6 +518,7 @@ export class ReliableStream {
       messageId: this.newMessageId(),
       payloadType: f.type,
       payload,
+      digest: this.mode !== 'fast',
     });
     const sent: SentFrame = { seq, size: f.size, bytes, lastSent: now, sends: 1 };
     this.inflight.set(seq, sent);
