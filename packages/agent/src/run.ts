@@ -119,6 +119,8 @@ function session(s: Session): Promise<{ refused: boolean; reason: string; rotate
           if (Date.now() - lastPong > 2 * every + 1000) return ws.terminate();
           ws.send(JSON.stringify({ type: 'ping' }));
           maybeRotate();
+          const again = jobs.outbox.resendOlderThan(2 * every);
+          if (again) log(`sent ${again} replies again that the server has not acknowledged`);
         }, every);
       } else if (m.type === 'welcome') {
         lastPong = Date.now();

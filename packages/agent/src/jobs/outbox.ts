@@ -15,6 +15,8 @@ export class Outbox {
   private send: ((text: string) => void) | undefined;
   /** replyId → file name, so an acknowledgement costs no directory scan. */
   private readonly files = new Map<string, string>();
+  /** When each message was last sent: one the server has not acknowledged in a while goes again. */
+  private readonly sentAt = new Map<string, number>();
 
   constructor(stateDir: string) {
     this.dir = join(stateDir, 'outbox');
@@ -40,13 +42,17 @@ export class Outbox {
     writeFileSync(`${path}.tmp`, text, { mode: 0o600 });
     renameSync(`${path}.tmp`, path);
     this.files.set(replyId, name);
-    this.send?.(text);
+    if (this.send) {
+      this.sentAt.set(replyId, Date.now());
+      this.send(text);
+    }
   }
 
   acked(replyId: string): void {
     const name = this.files.get(replyId);
     if (!name) return;
     this.files.delete(replyId);
+    this.sentAt.delete(replyId);
     rmSync(join(this.dir, name), { force: true });
   }
 
@@ -54,14 +60,37 @@ export class Outbox {
   attach(send: (text: string) => void): number {
     this.send = send;
     const names = this.names();
+    const now = Date.now();
     for (const n of names) {
       try {
         send(readFileSync(join(this.dir, n), 'utf8'));
+        this.sentAt.set(n.slice(n.indexOf('-') + 1, -'.json'.length), now);
       } catch {
         // acknowledged and deleted meanwhile
       }
     }
     return names.length;
+  }
+
+  /**
+   * Sends again, in order, what the server has not acknowledged for `ageMs`: a server that failed
+   * to store a message does not acknowledge it, and the channel may stay up long after.
+   */
+  resendOlderThan(ageMs: number): number {
+    if (!this.send) return 0;
+    const now = Date.now();
+    let n = 0;
+    for (const [replyId, name] of [...this.files].sort((a, b) => a[1].localeCompare(b[1]))) {
+      if (now - (this.sentAt.get(replyId) ?? 0) < ageMs) continue;
+      try {
+        this.send(readFileSync(join(this.dir, name), 'utf8'));
+        this.sentAt.set(replyId, now);
+        n++;
+      } catch {
+        // acknowledged and deleted meanwhile
+      }
+    }
+    return n;
   }
 
   detach(): void {

@@ -60,16 +60,27 @@ export class AgentReplies implements AgentMessageSink {
     while (this.pending.length) {
       const batch = this.pending;
       this.pending = [];
-      const touched = new Map<string, { ended: boolean }>();
+      let touched = new Map<string, { ended: boolean }>();
       try {
-        const changed = await this.core.database.db.transaction().execute(async (trx) => {
-          for (const item of batch) await this.apply(trx, item, touched);
-          const out = [];
-          for (const [commandId] of touched) {
-            const before = await commandById(trx, commandId);
-            if (before) out.push({ before, after: await refreshCommand(trx, before) });
+        // A transaction that fails (a deadlock or serialization failure on PostgreSQL, a busy
+        // SQLite) is tried again: an agent re-sends unacknowledged messages only when it reconnects.
+        const changed = await retrying((attempt) => {
+          touched = new Map();
+          if (attempt > 1) {
+            // What the failed attempt learned about stored output ends was rolled back with it.
+            this.ends.clear();
+            this.changedInvocations = [];
+            this.finals = [];
           }
-          return out;
+          return this.core.database.db.transaction().execute(async (trx) => {
+            for (const item of batch) await this.apply(trx, item, touched);
+            const out = [];
+            for (const [commandId] of touched) {
+              const before = await commandById(trx, commandId);
+              if (before) out.push({ before, after: await refreshCommand(trx, before) });
+            }
+            return out;
+          });
         });
         for (const item of batch) item.done();
         // The commands as this batch left them: no lookup per node for what follows.
@@ -201,4 +212,15 @@ function mergeSteps(known: StepResult[], reported: readonly StepResult[]): StepR
     else out[i] = s;
   }
   return out;
+}
+
+async function retrying<T>(run: (attempt: number) => Promise<T>, attempts = 4): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await run(i);
+    } catch (e) {
+      if (i >= attempts) throw e;
+      await new Promise((r) => setTimeout(r, 10 * 4 ** i));
+    }
+  }
 }
