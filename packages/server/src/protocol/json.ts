@@ -42,7 +42,10 @@ export function decodeJsonBody(body: Buffer): Record<string, unknown> {
 
 export function jsonErrorBody(error: AwsError): string {
   const body: Record<string, unknown> = { __type: error.code };
+  // Shapes without a message member still get one when there is something to say: every SDK
+  // shows `message` as the error's text, and a bare code does not tell the user what was wrong.
   if (error.messageMember !== 'none') body[error.messageMember] = error.message;
+  else if (error.message) body.message = error.message;
   Object.assign(body, error.fields);
   return encodeJson(body);
 }
