@@ -24,7 +24,7 @@ import { ADMIN, startCapstan, type Process } from './_harness.js';
 import { download, parallel, pingPong, sshUnavailable, startService, startSshTunnel, upload, type SshTunnel } from './_sessions-net.js';
 import { formatSummary, summarizeDir } from './_sessions-profile.js';
 import { startSession } from '../packages/cli/src/session/start.js';
-import { PayloadType, sizePayload, FlagValue, flagPayload } from '../packages/cli/src/session/wire.js';
+import { PayloadType, sizePayload, FlagValue, flagPayload } from '../packages/wire/src/session/index.js';
 
 const { values } = parseArgs({
   options: {

@@ -12,7 +12,7 @@ import {
   parseHandshakeResponse,
   type AgentMessage,
   type SessionTypeName,
-} from './wire.js';
+} from '@capstan/wire/session';
 import { SessionSocketRefused } from './socket.js';
 import type { PluginContext, SessionPlugin } from './types.js';
 

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { PayloadType } from './wire.js';
+import { PayloadType } from '@capstan/wire/session';
 import { commandsOf } from './shell.js';
 import type { PluginContext, SessionPlugin, SessionStartMessage } from './types.js';
 import { commandAs, resolveRunAs, sessionEnv, workingDir } from './user.js';

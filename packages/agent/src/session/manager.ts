@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type WebSocket from 'ws';
-import { SESSION_TYPES, type SessionTypeName } from './wire.js';
+import { SESSION_TYPES, type SessionTypeName } from '@capstan/wire/session';
 import { AGENT_VERSION } from '../info.js';
 import type { Identity } from '../state.js';
 import { AgentDataChannel } from './data-channel.js';

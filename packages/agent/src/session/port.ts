@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { BlockList, connect, isIP, type Socket } from 'node:net';
-import { FlagValue, Mux, PayloadType, flagPayload, parseFlagPayload, type MuxStream } from './wire.js';
+import { FlagValue, Mux, PayloadType, flagPayload, parseFlagPayload, type MuxStream } from '@capstan/wire/session';
 import type { PluginContext, SessionPlugin, SessionStartMessage } from './types.js';
 import { SessionRefused } from './types.js';
 

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type * as NodePty from 'node-pty';
-import { PayloadType, parseSizePayload } from './wire.js';
+import { PayloadType, parseSizePayload } from '@capstan/wire/session';
 import type { PluginContext, SessionPlugin, SessionStartMessage } from './types.js';
 import { SessionRefused } from './types.js';
 import { commandAs, resolveRunAs, sessionEnv, workingDir } from './user.js';

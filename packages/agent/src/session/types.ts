@@ -1,4 +1,4 @@
-import type { SessionTypeName } from './wire.js';
+import type { SessionTypeName } from '@capstan/wire/session';
 
 /** The control channel's `session` message (docs/session-protocol.md). */
 export interface SessionStartMessage {

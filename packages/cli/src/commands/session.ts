@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { FlagValue, PayloadType, flagPayload } from '../session/wire.js';
+import { FlagValue, PayloadType, flagPayload } from '@capstan/wire/session';
 import { resolveClientConfig, withClientOptions, type ClientOptions } from '../client-config.js';
 import { listenForward, PortMux } from '../session/port-forward.js';
 import { parseSessionParameters, startSession } from '../session/start.js';

@@ -12,7 +12,7 @@ import {
   parseHandshakeRequest,
   type AgentMessage,
   type SessionTypeParameters,
-} from './wire.js';
+} from '@capstan/wire/session';
 
 export const CLIENT_VERSION = 'capstan-0.1.0';
 

@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { Mux, PayloadType, type MuxStream } from './wire.js';
+import { Mux, PayloadType, type MuxStream } from '@capstan/wire/session';
 import type { ClientChannel } from './channel.js';
 
 /** Carries byte streams through a Port session with Capstan's mux; one mux stream per connection. */

@@ -1,5 +1,5 @@
 import type { ReadStream } from 'node:tty';
-import { FlagValue, PayloadType, flagPayload, sizePayload } from './wire.js';
+import { FlagValue, PayloadType, flagPayload, sizePayload } from '@capstan/wire/session';
 import type { ClientChannel, SessionEnd } from './channel.js';
 
 export interface TerminalIO {
