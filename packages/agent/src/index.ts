@@ -4,3 +4,4 @@ export { runAgent, IdentityRefused, type RunOptions } from './run.js';
 export { instanceInfo, AGENT_VERSION } from './info.js';
 export { diagnose, type Check } from './diagnose.js';
 export { systemdUnit, jitteredRestartSec, type UnitOptions } from './service-unit.js';
+export { selfCommand } from './self-command.js';

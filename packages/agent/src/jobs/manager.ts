@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { AckMessage, CommandPayload, JobMessage, StepResult } from '@capstan/wire';
 import type { AgentConfig } from './config.js';
 import { Outbox } from './outbox.js';
+import { selfCommand } from '../self-command.js';
 
 type JobState = 'queued' | 'running' | 'rebooting' | 'done';
 
@@ -143,7 +144,7 @@ export class JobManager {
         workDir,
         instanceId: this.instanceId,
         platformType: this.platformType,
-        env: { AWS_SSM_INSTANCE_ID: this.instanceId, AWS_SSM_REGION_NAME: r.payload.region, SSM_COMMAND_ID: r.payload.commandId, CAPSTAN_AGENT_STATE_DIR: this.stateDir, CAPSTAN_AGENT_CLI: selfCommand() },
+        env: { AWS_SSM_INSTANCE_ID: this.instanceId, AWS_SSM_REGION_NAME: r.payload.region, SSM_COMMAND_ID: r.payload.commandId, CAPSTAN_AGENT_STATE_DIR: this.stateDir, CAPSTAN_AGENT_CLI: cliForScripts() },
         ...(this.config.runAsUser ? { runAsUser: this.config.runAsUser } : {}),
         signal: abort.signal,
         resume,
@@ -221,12 +222,13 @@ function splitKey(key: string): [string, 'stdout' | 'stderr'] {
   return [key.slice(0, i), key.slice(i + 1) as 'stdout' | 'stderr'];
 }
 
-/** How to run this very capstan (node, its loader flags, the script), quoted for a shell. */
-function selfCommand(): string {
+let cli: string | undefined;
+/** `selfCommand()` quoted for a shell, the same for every job. */
+function cliForScripts(): string {
   const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
-  // A single-executable build is the program itself; its argv[1] is not a script.
-  if (process.getBuiltinModule?.('node:sea')?.isSea()) return quote(process.execPath);
   // Loader flags name packages (`--import tsx`) resolved from the agent's directory, not the script's.
-  const flags = process.execArgv.map((a, i, all) => (all[i - 1] === '--import' && !a.startsWith('.') && !a.startsWith('/') ? import.meta.resolve(a) : a));
-  return [process.execPath, ...flags, process.argv[1] ?? ''].filter(Boolean).map(quote).join(' ');
+  return (cli ??= selfCommand()
+    .map((a, i, all) => (all[i - 1] === '--import' && !a.startsWith('.') && !a.startsWith('/') ? import.meta.resolve(a) : a))
+    .map(quote)
+    .join(' '));
 }

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { defaultStateDir, diagnose, jitteredRestartSec, register, runAgent, systemdUnit } from '@capstan/agent';
+import { defaultStateDir, diagnose, jitteredRestartSec, register, runAgent, selfCommand, systemdUnit } from '@capstan/agent';
 
 const DEFAULT_UNIT = '/etc/systemd/system/capstan-agent.service';
 
@@ -11,16 +11,6 @@ const hasSystemctl = () => spawnSync('systemctl', ['--version'], { stdio: 'ignor
 function systemctl(...args: string[]): void {
   const r = spawnSync('systemctl', args, { stdio: 'inherit' });
   if (r.status !== 0) throw new Error(`systemctl ${args.join(' ')} failed${r.status === null ? '' : ` with status ${r.status}`}`);
-}
-
-/**
- * How this very process was started, so the unit runs the same capstan: node, its loader flags and
- * the script (`main.js`, or the `capstan-agent.mjs` bundle), or a single-executable build alone, whose
- * argv[1] repeats the program as it was typed rather than naming a script.
- */
-function selfCommand(): string[] {
-  if (process.getBuiltinModule?.('node:sea')?.isSea()) return [process.execPath];
-  return [process.execPath, ...process.execArgv, realpathSync(process.argv[1]!)];
 }
 
 export function registerAgentCommands(program: Command): void {
