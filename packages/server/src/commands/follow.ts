@@ -5,11 +5,10 @@ import { defineOperation, type AnyOperation } from '../protocol/registry.js';
 import { SSM } from '../protocol/services.js';
 import { invalidPluginName, invocationDoesNotExist } from './errors.js';
 import { commandService } from './slot.js';
-import { invocationStatus } from './status.js';
+import { FINISHED_COMMAND, invocationStatus } from './status.js';
 import { tables } from './store.js';
 import { commandView } from './views.js';
 
-const FINISHED = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled']);
 const MAX_PIECES = 500;
 
 /**
@@ -29,7 +28,7 @@ export async function followCommand(call: CallContext, i: { CommandId: string; C
   };
   let got = await read();
   const wait = Math.min(i.WaitSeconds ?? 0, 20) * 1000;
-  if (wait > 0 && got.invocations.length === 0 && got.output.length === 0 && !FINISHED.has(cmd.status)) {
+  if (wait > 0 && got.invocations.length === 0 && got.output.length === 0 && !FINISHED_COMMAND.has(cmd.status)) {
     await svc.events.next(i.CommandId, wait);
     got = await read();
   }
@@ -49,7 +48,7 @@ export async function followCommand(call: CallContext, i: { CommandId: string; C
     Output: got.output.map((o) => ({ InstanceId: o.instance_id, PluginName: o.step, Stream: o.stream, Offset: Number(o.offset), Data: Buffer.from(o.data) })),
     Cursor: `${changeTo}.${outputTo}`,
     // Done only when nothing more is to come: finished, and this answer was not cut short.
-    Done: FINISHED.has(now.status) && got.invocations.length < MAX_PIECES && got.output.length < MAX_PIECES,
+    Done: FINISHED_COMMAND.has(now.status) && got.invocations.length < MAX_PIECES && got.output.length < MAX_PIECES,
   };
 }
 

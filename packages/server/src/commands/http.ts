@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import type { Core } from '../protocol/context.js';
 import { runCall } from '../protocol/pipeline.js';
 import { SSM } from '../protocol/services.js';
-import type { CommandService } from './service.js';
 
 export const OUTPUT_PATH = '/capstan/v1/output';
 /** `StandardOutputUrl` for the step at `index` of an invocation. */
@@ -12,7 +11,7 @@ export const outputPath = (commandId: string, instanceId: string, index: number,
  * `StandardOutputUrl`/`StandardErrorUrl`: a GET of a step's whole stream, signed with SigV4 like
  * any call (`curl --aws-sigv4 aws:amz:REGION:ssm`), and authorized as GetCommandInvocation.
  */
-export function attachOutputEndpoint(app: FastifyInstance, core: Core, _svc: CommandService): void {
+export function attachOutputEndpoint(app: FastifyInstance, core: Core): void {
   app.get(`${OUTPUT_PATH}/:commandId/:instanceId/:step/:stream`, async (req, reply) => {
     const p = req.params as { commandId: string; instanceId: string; step: string; stream: string };
     const op = core.registry.byJsonTarget('AmazonSSM.CapstanGetCommandOutput');

@@ -5,7 +5,7 @@ import { followOperations } from './follow.js';
 import { notifyOperations } from './notify.js';
 import { commandOperations } from './operations.js';
 import { CommandService } from './service.js';
-import { commandService, commandSlot } from './slot.js';
+import { commandSlot } from './slot.js';
 import { commandMigrations } from './tables.js';
 
 export { commandService } from './slot.js';
@@ -21,6 +21,6 @@ export const commandsCapability: Capability = {
     commandSlot.set(core, svc);
   },
   http(app, core) {
-    attachOutputEndpoint(app, core, commandService(core));
+    attachOutputEndpoint(app, core);
   },
 };

@@ -12,6 +12,7 @@ import { outputKey } from './output-key.js';
 import { outputPath } from './http.js';
 import { CONCURRENCY_PATTERN, ERRORS_PATTERN } from './rate.js';
 import { commandService } from './slot.js';
+import { FINISHED_COMMAND } from './status.js';
 import { tables } from './store.js';
 import type { CommandRow, InvocationRow } from './tables.js';
 import { commandView, invocationView, stepInvocationView, type OutputUrl } from './views.js';
@@ -49,7 +50,7 @@ function filterCommands(list: { key: string; value: string }[] | undefined): ((c
         break;
       case 'ExecutionStage':
         if (f.value !== 'Executing' && f.value !== 'Complete') throw validation(`Filter ExecutionStage takes Executing or Complete, not ${f.value}.`);
-        tests.push(f.value === 'Complete' ? (c) => FINISHED.has(c.status) : (c) => !FINISHED.has(c.status));
+        tests.push(f.value === 'Complete' ? (c) => FINISHED_COMMAND.has(c.status) : (c) => !FINISHED_COMMAND.has(c.status));
         break;
       case 'DocumentName':
         tests.push((c) => c.document_name === f.value);
@@ -61,7 +62,6 @@ function filterCommands(list: { key: string; value: string }[] | undefined): ((c
   return (c) => tests.every((t) => t(c));
 }
 
-const FINISHED = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled']);
 const isAfter = (a: unknown): a is [number, string, string] => Array.isArray(a) && a.length === 3 && typeof a[0] === 'number' && typeof a[1] === 'string' && typeof a[2] === 'string';
 
 /**

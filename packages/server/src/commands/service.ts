@@ -14,11 +14,10 @@ import { outputKey } from './output-key.js';
 import { readStream } from './store.js';
 import type { StepResult } from '@capstan/wire';
 import { planCommand } from './plan.js';
-import { TERMINAL } from './status.js';
+import { FINISHED_COMMAND, TERMINAL } from './status.js';
 import { ChangeCounter, commandById, refreshCommand, tables } from './store.js';
 import type { CommandRow, InvocationRow } from './tables.js';
 
-const FINISHED = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled']);
 const EXPIRE_JOB = 'commands.delivery-timeout';
 const ABANDON_JOB = 'commands.abandon';
 const S3_JOB = 'commands.s3-output';
@@ -70,7 +69,7 @@ export class CommandService {
     this.replies.onChange = changed;
     // A finished command sends nothing more: its payloads (which may hold secrets) go.
     this.onCommandChange((_, after) => {
-      if (!FINISHED.has(after.status)) return;
+      if (!FINISHED_COMMAND.has(after.status)) return;
       void (async () => {
         await nodes.jobs.forgetPayload(undefined, after.payload_id);
         await nodes.jobs.forgetPayload(undefined, `cancel:${after.command_id}`);

@@ -32,6 +32,9 @@ const STATUS: Record<InvocationDetails, string> = {
 
 export const invocationStatus = (details: string): string => STATUS[details as InvocationDetails] ?? details;
 
+/** Command Status values after which nothing about the command changes. */
+export const FINISHED_COMMAND: ReadonlySet<string> = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled']);
+
 export const TERMINAL: ReadonlySet<string> = new Set(['Success', 'Failed', 'ExecutionTimedOut', 'DeliveryTimedOut', 'Canceled', 'Undeliverable', 'Terminated']);
 /** Not yet received by the node: the delivery timeout applies to these. */
 export const UNDELIVERED: ReadonlySet<string> = new Set(['Pending', 'Delayed']);
