@@ -18,12 +18,15 @@ export class SimulatedAgent {
   ws: WebSocket | undefined;
   readonly jobs: JobMessage[] = [];
   readonly acked = new Set<string>();
-  private readonly key: KeyObject;
+  protected readonly key: KeyObject;
   private readonly publicKey: string;
   private replies = 0;
   behaviour: Behaviour = () => ({ status: 'Success', steps: [okStep()] });
 
-  constructor(private readonly endpoint: string) {
+  constructor(
+    protected readonly endpoint: string,
+    private readonly hostname = 'sim',
+  ) {
     const { publicKey, privateKey } = generateKeyPairSync('ed25519');
     this.key = privateKey;
     this.publicKey = publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
@@ -33,7 +36,7 @@ export class SimulatedAgent {
     const res = await fetch(`${this.endpoint}/capstan/agent/v1/register`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ activationId, activationCode, publicKey: this.publicKey, hostname: 'sim' }),
+      body: JSON.stringify({ activationId, activationCode, publicKey: this.publicKey, hostname: this.hostname }),
     });
     if (res.status !== 200) throw new Error(`registration failed: ${res.status} ${await res.text()}`);
     this.instanceId = ((await res.json()) as { instanceId: string }).instanceId;
@@ -50,6 +53,7 @@ export class SimulatedAgent {
         if (m.type === 'challenge') ws.send(JSON.stringify({ type: 'hello', instanceId: this.instanceId, signature: answerChallenge(m.nonce!, this.instanceId, this.key), info: { agentVersion: 'sim', platformType: 'Linux', platformName: 'Sim', platformVersion: '1' } }));
         else if (m.type === 'welcome') resolve();
         else if (m.type === 'job') this.onJob(m as unknown as JobMessage);
+        else this.onMessage(m as Record<string, unknown>);
       });
     });
   }
@@ -62,7 +66,10 @@ export class SimulatedAgent {
     });
   }
 
-  private send(m: object): void {
+  /** Control-channel messages other than the challenge, welcome and jobs (subclasses: sessions). */
+  protected onMessage(_m: Record<string, unknown>): void {}
+
+  protected send(m: object): void {
     if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(m));
   }
 

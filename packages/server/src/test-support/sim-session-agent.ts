@@ -1,6 +1,7 @@
-import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { answerChallenge, session as wire } from '@capstan/wire';
 import WebSocket from 'ws';
+import { SimulatedAgent } from './sim-agent.js';
 
 export interface SessionOrder {
   type: 'session';
@@ -46,56 +47,25 @@ export class SimAgentSession {
  * echo "shell" over the wire library's ReliableStream (no handshake: a Standard_Stream session
  * without KMS may skip it, as AWS's agent does).
  */
-export class SimulatedSessionAgent {
-  instanceId = '';
-  ws: WebSocket | undefined;
+export class SimulatedSessionAgent extends SimulatedAgent {
   readonly orders: SessionOrder[] = [];
   readonly ends: string[] = [];
   readonly sessions = new Map<string, SimAgentSession>();
   /** Refuse sessions (session-ack with status refused). */
   refuse = false;
-  private readonly key: KeyObject;
-  private readonly publicKey: string;
 
-  constructor(private readonly endpoint: string) {
-    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-    this.key = privateKey;
-    this.publicKey = publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
+  constructor(endpoint: string) {
+    super(endpoint, 'sim-session');
   }
 
-  async register(activationId: string, activationCode: string): Promise<string> {
-    const res = await fetch(`${this.endpoint}/capstan/agent/v1/register`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ activationId, activationCode, publicKey: this.publicKey, hostname: 'sim-session' }),
-    });
-    if (res.status !== 200) throw new Error(`registration failed: ${res.status} ${await res.text()}`);
-    this.instanceId = ((await res.json()) as { instanceId: string }).instanceId;
-    return this.instanceId;
-  }
-
-  private hello(nonce: string): string {
-    return JSON.stringify({ type: 'hello', instanceId: this.instanceId, signature: answerChallenge(nonce, this.instanceId, this.key), info: { agentVersion: 'sim', platformType: 'Linux', platformName: 'Sim', platformVersion: '1' } });
-  }
-
-  connect(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(`${this.endpoint.replace(/^http/, 'ws')}/capstan/agent/v1/channel`);
-      this.ws = ws;
-      ws.on('error', reject);
-      ws.on('message', (data) => {
-        const m = JSON.parse(data.toString()) as { type: string; nonce?: string; sessionId?: string };
-        if (m.type === 'challenge') ws.send(this.hello(m.nonce!));
-        else if (m.type === 'welcome') resolve();
-        else if (m.type === 'session') this.onSession(m as unknown as SessionOrder);
-        else if (m.type === 'session-end') this.ends.push(m.sessionId!);
-      });
-    });
+  protected override onMessage(m: Record<string, unknown>): void {
+    if (m.type === 'session') this.onSession(m as unknown as SessionOrder);
+    else if (m.type === 'session-end') this.ends.push(m.sessionId as string);
   }
 
   private onSession(order: SessionOrder): void {
     this.orders.push(order);
-    this.ws!.send(JSON.stringify({ type: 'session-ack', sessionId: order.sessionId, status: this.refuse ? 'refused' : 'accepted', ...(this.refuse ? { message: 'not today' } : {}) }));
+    this.send({ type: 'session-ack', sessionId: order.sessionId, status: this.refuse ? 'refused' : 'accepted', ...(this.refuse ? { message: 'not today' } : {}) });
     if (!this.refuse) void this.dial(order.sessionId).catch(() => undefined);
   }
 
@@ -129,16 +99,12 @@ export class SimulatedSessionAgent {
     });
   }
 
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     for (const s of this.sessions.values()) {
       s.stream.close();
       s.ws?.terminate();
     }
-    await new Promise<void>((resolve) => {
-      if (!this.ws || this.ws.readyState === WebSocket.CLOSED) return resolve();
-      this.ws.once('close', () => resolve());
-      this.ws.close();
-    });
+    await super.close();
   }
 }
 
