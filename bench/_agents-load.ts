@@ -2,7 +2,8 @@
 // light simulated agents that speak the real protocol (Ed25519 registration, signed hello, pings)
 // and redial like the real agent (full-jitter exponential backoff, 0.5 s doubling, cap 30 s).
 // Driven over IPC by the parent; reports counts, never per-agent detail.
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { registerSimulated } from './_sim-register.js';
 import { answerChallenge } from '../packages/wire/src/index.js';
 import WebSocket from 'ws';
 
@@ -43,32 +44,8 @@ const send = (m: FromLoad) => process.send!(m);
 
 async function registerAll(m: Extract<ToLoad, { type: 'register' }>): Promise<void> {
   url = m.url;
-  const jobs = m.activations.flatMap((a) => Array.from({ length: a.count }, () => a));
-  let next = 0;
-  let failed = 0;
-  let error: string | undefined;
-  await Promise.all(
-    Array.from({ length: m.inFlight }, async () => {
-      while (next < jobs.length) {
-        const n = m.first + next;
-        const a = jobs[next++]!;
-        // Each agent its own key pair, as a real machine would have.
-        const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-        try {
-          const res = await fetch(`${url}/capstan/agent/v1/register`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ activationId: a.id, activationCode: a.code, publicKey: publicKey.export({ type: 'spki', format: 'der' }).toString('base64'), region: 'us-east-1', hostname: `sim-${n}` }),
-          });
-          const body = (await res.json()) as { instanceId?: string; error?: string };
-          if (!res.ok || !body.instanceId) throw new Error(body.error ?? `HTTP ${res.status}`);
-          agents.push({ n, key: privateKey, instanceId: body.instanceId, failures: 0, online: false, welcomedAt: 0 });
-        } catch (e) {
-          failed++;
-          error = (e as Error).message;
-        }
-      }
-    }),
+  const { failed, error } = await registerSimulated(url, m.activations, m.inFlight, m.first, (n, key, instanceId) =>
+    agents.push({ n, key, instanceId, failures: 0, online: false, welcomedAt: 0 }),
   );
   send({ type: 'registered', ok: agents.length, failed, ...(error ? { error } : {}) });
 }

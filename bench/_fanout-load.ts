@@ -4,7 +4,8 @@
 // and run nothing: every command job is accepted and answered Success at once, with 'ok\n' as
 // an output piece and as the step's preview. Driven over IPC by the parent; reports counts and
 // timestamps (epoch ms, sub-millisecond: comparable across processes on this machine).
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { registerSimulated } from './_sim-register.js';
 import { answerChallenge, type JobMessage, type StepResult } from '../packages/wire/src/index.js';
 import WebSocket from 'ws';
 
@@ -73,32 +74,7 @@ const report = (type: 'done' | 'report'): FromLoad => ({ type, agents: agents.le
 async function registerAll(m: Extract<ToLoad, { type: 'register' }>): Promise<void> {
   const t0 = now();
   url = m.url;
-  const jobs = m.activations.flatMap((a) => Array.from({ length: a.count }, () => a));
-  let next = 0;
-  let failed = 0;
-  let error: string | undefined;
-  await Promise.all(
-    Array.from({ length: m.inFlight }, async () => {
-      while (next < jobs.length) {
-        const n = next;
-        const a = jobs[next++]!;
-        const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-        try {
-          const res = await fetch(`${url}/capstan/agent/v1/register`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ activationId: a.id, activationCode: a.code, publicKey: publicKey.export({ type: 'spki', format: 'der' }).toString('base64'), region: 'us-east-1', hostname: `sim-${n}` }),
-          });
-          const body = (await res.json()) as { instanceId?: string; error?: string };
-          if (!res.ok || !body.instanceId) throw new Error(body.error ?? `HTTP ${res.status}`);
-          agents.push({ n, key: privateKey, instanceId: body.instanceId, online: false, replies: 0 });
-        } catch (e) {
-          failed++;
-          error = (e as Error).message;
-        }
-      }
-    }),
-  );
+  const { failed, error } = await registerSimulated(url, m.activations, m.inFlight, 0, (n, key, instanceId) => agents.push({ n, key, instanceId, online: false, replies: 0 }));
   send({ type: 'registered', ok: agents.length, failed, ms: now() - t0, ...(error ? { error } : {}) });
 }
 
