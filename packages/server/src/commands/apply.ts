@@ -177,6 +177,9 @@ export class AgentReplies implements AgentMessageSink {
     const key = `${m.id}/${instanceId}/${m.step}/${m.stream}`;
     let end = this.ends.get(key);
     if (end === undefined) {
+      // Checked once per stream: a stream whose end is known belongs to an invocation.
+      const belongs = await t.selectFrom('command_invocations').select('final').where('command_id', '=', m.id).where('instance_id', '=', instanceId).executeTakeFirst();
+      if (!belongs) return;
       const last = await t
         .selectFrom('command_output')
         .select(['offset', sql<number>`length(data)`.as('len')])
@@ -193,15 +196,12 @@ export class AgentReplies implements AgentMessageSink {
     // Pieces come in order and at least once: one that starts before the stored end was stored already.
     if (m.offset < end || data.length === 0) return;
     if (m.offset + data.length <= this.outputCap) {
-      const belongs = await t.selectFrom('command_invocations').select('final').where('command_id', '=', m.id).where('instance_id', '=', instanceId).executeTakeFirst();
-      if (!belongs) return;
       await t.insertInto('command_output').values({ command_id: m.id, instance_id: instanceId, step: m.step, stream: m.stream, offset: m.offset, data, seq: this.changes.next() }).execute();
     }
     this.ends.set(key, m.offset + data.length);
     mark(m.id);
   }
 }
-
 
 /** Replies carry the steps reported so far; a later report of a step replaces the earlier one. */
 function mergeSteps(known: StepResult[], reported: readonly StepResult[]): StepResult[] {
