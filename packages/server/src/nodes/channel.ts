@@ -158,8 +158,9 @@ export function attachAgentEndpoints(app: FastifyInstance, nodes: NodeService): 
       const message = challengeBytes(nonce, id);
       const signature = Buffer.from(str(m.signature, 200), 'base64');
       // During a key rotation both keys open the channel; the first hello signed with the new one retires the old.
-      const withNext = !signedBy(row.public_key, message, signature) && row.next_public_key !== null && signedBy(row.next_public_key, message, signature);
-      if (!withNext && !signedBy(row.public_key, message, signature)) return refuse(`the signature does not match instance ${id}'s key`);
+      const withCurrent = signedBy(row.public_key, message, signature);
+      const withNext = !withCurrent && row.next_public_key !== null && signedBy(row.next_public_key, message, signature);
+      if (!withCurrent && !withNext) return refuse(`the signature does not match instance ${id}'s key`);
       if (withNext) await nodes.update(id, { public_key: row.next_public_key!, next_public_key: null, key_rotated_at: nodes.core.clock.now() });
       if (ws.readyState !== ws.OPEN) return;
       // `capstan agent diagnose` proves the identity without displacing the running agent's channel.
