@@ -25,7 +25,8 @@ import { parseArgs, promisify } from 'node:util';
 import { CreateActivationCommand, GetCommandInvocationCommand, ListCommandInvocationsCommand, ListCommandsCommand, SendCommandCommand, SSMClient, type Command } from '@aws-sdk/client-ssm';
 import { jsonHeaders, rawCall } from '../packages/server/src/test-support/sign.js';
 import { ADMIN, hardFdLimit, startCapstan, withRaisedFdLimit, type Process } from './_harness.js';
-import type { FromLoad, RunReport, ToLoad } from './_fanout-load.js';
+import type { RunReport } from './_fanout-load.js';
+import { Load } from './_fanout-driver.js';
 
 const { values } = parseArgs({
   options: {
@@ -150,31 +151,6 @@ const shown = (c: Confirmed) => (c.cmd ? `${c.cmd.CompletedCount}/${c.cmd.Target
 // ---------------------------------------------------------------------------------------------
 // 1. Simulated agents.
 
-class Load {
-  readonly proc: ChildProcess;
-  constructor() {
-    const [command, argv] = withRaisedFdLimit(process.execPath, ['--conditions=capstan-src', '--import', 'tsx', join(root, 'bench/_fanout-load.ts')]);
-    this.proc = spawn(command, argv, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  }
-  send(m: ToLoad) {
-    this.proc.send(m);
-  }
-  next<T extends FromLoad['type']>(type: T, timeoutMs = 600_000): Promise<Extract<FromLoad, { type: T }> | undefined> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => (this.proc.off('message', on), resolve(undefined)), timeoutMs);
-      const on = (m: FromLoad) => {
-        if (m.type !== type) return;
-        clearTimeout(timer);
-        this.proc.off('message', on);
-        resolve(m as Extract<FromLoad, { type: T }>);
-      };
-      this.proc.on('message', on);
-    });
-  }
-  stop(): Promise<void> {
-    return new Promise((r) => (this.proc.exitCode !== null ? r() : (this.proc.once('exit', () => r()), this.send({ type: 'stop' }))));
-  }
-}
 
 async function simulated(count: number): Promise<void> {
   const label = `${count} simulated`;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The self-contained agent (`npm run build:agent [-- --out DIR] [--no-sea]`), in DIR (default dist/agent):
+// The self-contained agent (`npm run build:agent [-- --out DIR] [--no-sea] [--agent-version X.Y.Z]`), in DIR (default dist/agent):
 //   capstan-agent.mjs            the agent and every dependency in one ESM file: `node capstan-agent.mjs agent run …`
 //   capstan-agent-linux-<arch>   a Node single executable application of it, for nodes without Node.js
 //   install-agent.sh             the installer (what the server serves as /capstan/agent/v1/install.sh)
@@ -20,6 +20,10 @@ const outAt = args.indexOf('--out');
 const out = resolve(outAt >= 0 ? args[outAt + 1] ?? '' : join(root, 'dist/agent'));
 const sea = !args.includes('--no-sea');
 if (outAt >= 0 && !args[outAt + 1]) throw new Error('--out needs a directory');
+// `--agent-version X.Y.Z`: the version this build reports (AgentVersion), for publishing releases as Capstan-Agent.
+const versionAt = args.indexOf('--agent-version');
+const agentVersion = versionAt >= 0 ? args[versionAt + 1] ?? '' : undefined;
+if (agentVersion !== undefined && !/^[0-9]+(\.[0-9]+){1,3}$/.test(agentVersion)) throw new Error('--agent-version needs a version such as 1.2.3');
 
 /** The Node single-executable fuse, as in Node's documentation. */
 const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
@@ -36,7 +40,7 @@ const common = {
   // The workspace packages from their TypeScript sources: no `npm run build` needed first.
   conditions: ['capstan-src'],
   // ws's optional native helpers would be looked up beside wherever the bundle lies; it has its own JavaScript.
-  define: { 'process.env.WS_NO_BUFFER_UTIL': '"1"', 'process.env.WS_NO_UTF_8_VALIDATE': '"1"' },
+  define: { 'process.env.WS_NO_BUFFER_UTIL': '"1"', 'process.env.WS_NO_UTF_8_VALIDATE': '"1"', ...(agentVersion ? { __CAPSTAN_AGENT_VERSION__: JSON.stringify(agentVersion) } : {}) },
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: 'warning',

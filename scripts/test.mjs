@@ -23,6 +23,9 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-const args = ['--conditions=capstan-src', '--import', 'tsx', '--test', '--test-concurrency=4', '--test-timeout=300000', ...files];
+const args = ['--conditions=capstan-src', '--import', 'tsx', '--test', '--test-concurrency=4', '--test-timeout=300000',
+  '--test-reporter=tap', '--test-reporter-destination=stdout',
+  '--test-reporter=./scripts/failures-reporter.mjs', '--test-reporter-destination=stdout',
+  ...files];
 const result = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } });
 process.exit(result.status ?? 1);

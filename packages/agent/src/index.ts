@@ -5,3 +5,5 @@ export { instanceInfo, AGENT_VERSION } from './info.js';
 export { diagnose, type Check } from './diagnose.js';
 export { systemdUnit, jitteredRestartSec, type UnitOptions } from './service-unit.js';
 export { selfCommand } from './self-command.js';
+export { Supervisor, DEFAULT_UPDATE_TIMEOUT_MS, type SuperviseOptions } from './update/supervisor.js';
+export { followSupervisor } from './update/follow.js';

@@ -1,7 +1,10 @@
 import { arch, hostname, networkInterfaces, platform, release, type, version } from 'node:os';
 import { readFileSync } from 'node:fs';
+import type { HelloInfo } from '@capstan/wire';
 
-export const AGENT_VERSION = '0.1.0';
+/** Set by `build-agent.mjs --agent-version`, so each published build reports its own version. */
+declare const __CAPSTAN_AGENT_VERSION__: string | undefined;
+export const AGENT_VERSION: string = typeof __CAPSTAN_AGENT_VERSION__ === 'string' ? __CAPSTAN_AGENT_VERSION__ : '0.1.0';
 
 /** The first non-internal IPv4 address, as SSM reports a node's address. */
 function ipAddress(): string {
@@ -20,7 +23,7 @@ function osRelease(): { name?: string; version?: string } {
   }
 }
 
-export function instanceInfo() {
+export function instanceInfo(): HelloInfo {
   const p = platform();
   const rel = p === 'linux' ? osRelease() : {};
   return {
@@ -33,4 +36,15 @@ export function instanceInfo() {
     ipAddress: ipAddress(),
     architecture: arch(),
   };
+}
+
+/** What one boot of the node reports in every hello: computed once, when the agent starts. */
+export interface BootFacts {
+  bootTime: number;
+  applyAssociationsOnBoot: boolean;
+}
+
+/** The hello's `info`: the node's facts as they are now, its boot, and the last failure seen. */
+export function helloInfo(boot: BootFacts, lastError?: { message: string; at: number }): HelloInfo {
+  return { ...instanceInfo(), bootTime: boot.bootTime, applyAssociationsOnBoot: boot.applyAssociationsOnBoot, ...(lastError ? { lastError } : {}) };
 }

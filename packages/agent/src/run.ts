@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { keyAge, promoteNextKey, stageNextKey } from './rotation.js';
 import { answerChallenge } from '@capstan/wire';
 import type { JobMessage } from '@capstan/wire';
-import { instanceInfo } from './info.js';
+import { nodeBootTime } from './boot.js';
+import { AGENT_VERSION, helloInfo, instanceInfo, type BootFacts } from './info.js';
+import { ONLINE_FILE_ENV } from './update/layout.js';
 import { loadConfig } from './jobs/config.js';
 import { JobManager } from './jobs/manager.js';
 import { loadIdentity, type Identity } from './state.js';
@@ -22,6 +24,10 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** Stops the loop (tests, signals). */
   signal?: AbortSignal;
+  /** Overrides `applyAssociationsOnBoot` of the config file and environment (a command-line flag). */
+  applyAssociationsOnBoot?: boolean;
+  /** Connect once, then stop, running no jobs: how the supervisor tries a new release beside the running agent. */
+  probe?: boolean;
 }
 
 export class IdentityRefused extends Error {}
@@ -38,8 +44,11 @@ export async function runAgent(o: RunOptions): Promise<void> {
   log(`agent ${identity.instanceId} starting (server ${identity.endpoint})`);
   const info = instanceInfo();
   const config = loadConfig(o.stateDir);
+  const boot: BootFacts = { bootTime: nodeBootTime(o.stateDir), applyAssociationsOnBoot: o.applyAssociationsOnBoot ?? config.applyAssociationsOnBoot };
+  if (boot.applyAssociationsOnBoot) log(`applyAssociationsOnBoot is on: the server runs this node's associations when it sees a boot it has not seen (this one began ${new Date(boot.bootTime).toISOString()})`);
   const jobs = new JobManager(o.stateDir, identity.instanceId, info.platformType as 'Linux' | 'Windows' | 'MacOS', config, log);
-  jobs.start();
+  if (!o.probe) jobs.start();
+  let probed = false;
   o.signal?.addEventListener('abort', () => jobs.stop(), { once: true });
   // Sessions run on their own sockets and outlive control-channel reconnects. Their code (PTYs,
   // the data channel) loads with the first session, so an idle agent does not carry it.
@@ -56,9 +65,9 @@ export async function runAgent(o: RunOptions): Promise<void> {
   while (!o.signal?.aborted) {
     // Read the key for every connection: a rotation may have replaced it on disk.
     const key = createPrivateKey(loadIdentity(o.stateDir).privateKeyPem);
-    const outcome = await session({ stateDir: o.stateDir, identity, key, log, signal: o.signal, jobs, sessions, rotateAfterMs: config.keyRotationDays * 86_400_000, lastError, onOnline: () => ((failures = 0), (lastError = undefined), clearLastError(o.stateDir)) });
+    const outcome = await session({ stateDir: o.stateDir, identity, key, log, signal: o.signal, jobs, sessions, boot, rotateAfterMs: config.keyRotationDays * 86_400_000, lastError, probe: o.probe === true, onOnline: () => ((failures = 0), (lastError = undefined), (probed = true), clearLastError(o.stateDir)) });
     if (outcome.refused) throw new IdentityRefused(`the server refused instance ${identity.instanceId}: ${outcome.reason}`);
-    if (o.signal?.aborted) break;
+    if (o.signal?.aborted || (o.probe && probed)) break;
     if (!outcome.rotated) {
       lastError = { message: outcome.reason, at: Date.now() };
       writeLastError(o.stateDir, lastError);
@@ -83,8 +92,10 @@ interface Session {
   jobs: JobManager;
   sessions: { get(): Promise<SessionManager> };
   rotateAfterMs: number;
+  boot: BootFacts;
   /** Reported in the hello, so the server can say why this node was away. */
   lastError: LastError | undefined;
+  probe: boolean;
   onOnline: () => void;
 }
 
@@ -109,10 +120,12 @@ function session(s: Session): Promise<{ refused: boolean; reason: string; rotate
     signal?.addEventListener('abort', abort, { once: true });
     ws.on('message', (data) => {
       const m = JSON.parse(data.toString()) as { type?: string; nonce?: string; pingMs?: number; message?: string; replyId?: string };
+      // A probe holds the node's connection only for a moment: jobs and sessions it leaves unacknowledged go to the agent that reconnects.
+      if (s.probe && m.type !== 'challenge' && m.type !== 'welcome' && m.type !== 'error') return;
       if (m.type === 'challenge' && m.nonce) {
         nonce = m.nonce;
         const signature = answerChallenge(m.nonce, instanceId, key);
-        ws.send(JSON.stringify({ type: 'hello', instanceId, signature, info: { ...instanceInfo(), ...(s.lastError ? { lastError: s.lastError } : {}) } }));
+        ws.send(JSON.stringify({ type: 'hello', instanceId, signature, info: helloInfo(s.boot, s.lastError) }));
         const every = m.pingMs ?? 30_000;
         pinger = setInterval(() => {
           // Two intervals without an answer: the path to the server is dead even if TCP says not.
@@ -126,6 +139,8 @@ function session(s: Session): Promise<{ refused: boolean; reason: string; rotate
         lastPong = Date.now();
         s.onOnline();
         log(`online as ${instanceId}`);
+        markOnline();
+        if (s.probe) return ws.close(1000, 'probe connected');
         const pending = jobs.outbox.attach((text) => ws.readyState === ws.OPEN && ws.send(text));
         if (pending) log(`sending ${pending} unacknowledged replies`);
         maybeRotate();
@@ -144,6 +159,8 @@ function session(s: Session): Promise<{ refused: boolean; reason: string; rotate
         );
       } else if (m.type === 'reply-ack' && m.replyId) {
         jobs.outbox.acked(m.replyId);
+        // The server did not keep an inventory report: the next run sends every type in full.
+        if ((m as { inventoryResend?: unknown }).inventoryResend === true) forgetInventoryHashes(s.stateDir);
       } else if (m.type === 'pong') lastPong = Date.now();
       else if (m.type === 'error') reason = m.message ?? reason;
     });
@@ -156,6 +173,12 @@ function session(s: Session): Promise<{ refused: boolean; reason: string; rotate
       resolve({ refused: code === CLOSE_REFUSED, reason, rotated });
     });
   });
+}
+
+/** The supervisor names a file per agent it starts: written once the agent is online, it is how a new release shows it connected. */
+function markOnline(): void {
+  const file = process.env[ONLINE_FILE_ENV];
+  if (file) writeFileSync(file, `${AGENT_VERSION}\n`, { mode: 0o600 });
 }
 
 interface LastError {
@@ -175,3 +198,10 @@ function readLastError(stateDir: string): LastError | undefined {
 
 const writeLastError = (stateDir: string, e: LastError) => writeFileSync(join(stateDir, LAST_ERROR), JSON.stringify(e), { mode: 0o600 });
 const clearLastError = (stateDir: string) => rmSync(join(stateDir, LAST_ERROR), { force: true });
+
+/** aws:softwareInventory keeps the last sent hash per type here (exec/plugins/software-inventory.ts). */
+export const INVENTORY_HASHES = ['inventory', 'hashes.json'] as const;
+
+function forgetInventoryHashes(stateDir: string): void {
+  rmSync(join(stateDir, ...INVENTORY_HASHES), { force: true });
+}

@@ -4,6 +4,8 @@ export interface UnitOptions {
   stateDir: string;
   /** Seconds before systemd restarts a dead agent; chosen per host so a fleet does not restart in lockstep. */
   restartSec: number;
+  /** Run `agent supervise`, which can carry out AWS-UpdateSSMAgent, instead of `agent run`. */
+  supervise?: boolean;
 }
 
 /** systemd splits ExecStart on spaces and treats `%` and `$` specially. */
@@ -33,10 +35,11 @@ StartLimitIntervalSec=0
 
 [Service]
 Type=simple
-ExecStart=${[...o.command, 'agent', 'run', '--state-dir', o.stateDir].map(quote).join(' ')}
+ExecStart=${[...o.command, 'agent', o.supervise ? 'supervise' : 'run', '--state-dir', o.stateDir].map(quote).join(' ')}
 Restart=always
 RestartSec=${o.restartSec}
-# Commands the agent started survive an agent restart or upgrade.
+# Commands the agent started survive an agent restart or upgrade. (A supervised agent stops
+# with its supervisor by itself.)
 KillMode=process
 # The identity and anything the agent writes stay private to root.
 UMask=0077

@@ -145,4 +145,23 @@ describe('capstan server', () => {
     assert.equal(r.status, 1);
     assert.match(r.stderr, /--listen must be HOST:PORT/);
   });
+
+  test('bad replica settings are refused with a clear message, before anything starts', () => {
+    const cases: [string[], Record<string, string>, RegExp][] = [
+      [['--public-url', 'not a url'], {}, /--public-url must be a URL such as/],
+      [['--public-url', 'capstan-1:9700'], {}, /--public-url must be http\(s\):\/\//],
+      [['--public-url', 'ftp://capstan-1'], {}, /--public-url must be http\(s\):\/\//],
+      [[], { CAPSTAN_JOB_LEASE_MS: '500' }, /CAPSTAN_JOB_LEASE_MS must be a whole number of milliseconds, at least 1000 \(got 500\)/],
+      [[], { CAPSTAN_REPLICA_HEARTBEAT_MS: '1000', CAPSTAN_REPLICA_DEAD_AFTER_MS: '2000' }, /must be at least three heartbeats/],
+      [[], { CAPSTAN_SESSION_RESUME_WINDOW_MS: 'soon' }, /CAPSTAN_SESSION_RESUME_WINDOW_MS must be a whole number/],
+    ];
+    for (const [args, env, message] of cases) {
+      const r = capstan(['server', '--data-dir', dir, '--listen', '127.0.0.1:0', ...args], env);
+      assert.equal(r.status, 1, `${args.join(' ')} ${JSON.stringify(env)}`);
+      assert.match(r.stderr, message);
+    }
+    const pool = capstan(['server', '--data-dir', dir, '--listen', '127.0.0.1:0', '--database', 'postgres://nowhere.invalid/x'], { CAPSTAN_DATABASE_POOL_SIZE: '1' });
+    assert.equal(pool.status, 1);
+    assert.match(pool.stderr, /CAPSTAN_DATABASE_POOL_SIZE must be a whole number from 2 to 1000 \(got 1\)/);
+  });
 });

@@ -34,7 +34,9 @@ if (process.argv[2] === 'agent') {
   agent.registerAgentCommands(program);
   (await import('./commands/run.js')).registerRunCommands(program);
   (await import('./commands/nodes.js')).registerNodeCommands(program);
+  (await import('./commands/rules.js')).registerRuleCommands(program);
   (await import('./commands/session.js')).registerSessionCommands(program);
+  (await import('./commands/package.js')).registerPackageCommands(program);
 }
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -1,3 +1,5 @@
-export { answerChallenge, challengeBytes } from './channel.js';
+export { answerChallenge, challengeBytes, type HelloInfo, type HelloMessage } from './channel.js';
 export * from './jobs.js';
 export * as session from './session/index.js';
+export * from './patching.js';
+export * from './patch-approval.js';

@@ -5,6 +5,8 @@
  * idempotent: a job is run at most once per id, a reply is applied at most once per replyId.
  */
 
+import type { PatchBaselineSnapshot, PatchReportMessage } from './patching.js';
+
 /** Server → agent: run something. Re-sent after every reconnect until acknowledged. */
 export interface JobMessage {
   type: 'job';
@@ -32,7 +34,29 @@ export interface CommandPayload {
   outputS3KeyPrefix?: string;
   /** Clock ms: a job received after this is not started (delivery timed out). */
   expiresAt: number;
+  /** The node's patch baseline, resolved by the server when the document has an `aws:runPatchBaseline` step. */
+  patchBaseline?: PatchBaselineSnapshot;
+  /** Distributor packages that `aws:configurePackage` steps name, resolved by the server: keyed by the step's `name` input (an `aws:updateSsmAgent` step's release under AGENT_PACKAGE). */
+  packages?: Record<string, PackageBundle>;
 }
+
+/** The Distributor package whose versions are agent releases; `aws:updateSsmAgent` steps install from it. */
+export const AGENT_PACKAGE = 'Capstan-Agent';
+
+/** One package version as the server resolved it for a node, or why it could not. */
+export type PackageBundle =
+  | {
+      name: string;
+      /** The package document's version name (the manifest's `version`). */
+      version: string;
+      /** The package document version's content hash: the same name and version with another hash is another build. */
+      hash: string;
+      /** The manifest (schema 2.0), parsed. */
+      manifest: unknown;
+      /** Each of the manifest's files: its SHA-256, size and a short-lived URL on the server, good for this node only. */
+      files: Record<string, { sha256: string; size: number; url: string }>;
+    }
+  | { name: string; error: string };
 
 /** Server → agent: stop the named job's running steps and skip the rest. */
 export interface CancelPayload {
@@ -103,8 +127,31 @@ export interface ReplyAckMessage {
 }
 
 export type ServerJobMessage = JobMessage | ReplyAckMessage;
-export type AgentJobMessage = AckMessage | ReplyMessage | OutputMessage;
+export type AgentJobMessage = AckMessage | ReplyMessage | OutputMessage | InventoryMessage | PatchReportMessage;
 
 /** AWS's caps on the previews in GetCommandInvocation. */
 export const STDOUT_PREVIEW_CHARS = 24_000;
 export const STDERR_PREVIEW_CHARS = 8_000;
+
+/** One inventory type as a node collected it (AWS's PutInventory item shape). */
+export interface InventoryItem {
+  /** `AWS:Application`, `AWS:Network`, …, or `Custom:<Name>`. */
+  TypeName: string;
+  SchemaVersion: string;
+  /** ISO 8601, whole seconds (`2026-11-26T16:42:00Z`). */
+  CaptureTime: string;
+  /** sha256 (hex) of the type's canonical content: the agent sends a type only when it changed. */
+  ContentHash: string;
+  Content: Record<string, string>[];
+  Context?: Record<string, string>;
+}
+
+/**
+ * Agent → server: inventory types whose content changed since the last report (through the
+ * outbox; the server answers `reply-ack` once the capability that keeps inventory has it).
+ */
+export interface InventoryMessage {
+  type: 'inventory';
+  replyId: string;
+  items: InventoryItem[];
+}

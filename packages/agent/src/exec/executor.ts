@@ -62,6 +62,9 @@ export async function executeDocument(req: ExecutionRequest): Promise<ExecutionO
       downloadsDir,
       signal: req.signal,
       depth: 0,
+      ...(req.onInventory ? { reportInventory: req.onInventory } : {}),
+      ...(req.stateDir ? { stateDir: req.stateDir } : {}),
+      ...(req.onPatchReport ? { reportPatches: req.onPatchReport } : {}),
     },
     // A rerun after a reboot continues the step's output, so offsets never go back.
     openSink: (step, i, dir) => OutputSink.open(dir, step.name, req.onOutput, i === rerun),

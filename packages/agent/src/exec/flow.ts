@@ -10,6 +10,7 @@ export const KNOWN_PLUGINS = new Set([
   'aws:downloadContent',
   'aws:configurePackage',
   'aws:softwareInventory',
+  'aws:runPatchBaseline',
   'aws:updateSsmAgent',
   'aws:refreshAssociation',
   'aws:configureDocker',

@@ -1,4 +1,4 @@
-import type { CommandPayload, DocumentStatus, StepResult } from '@capstan/wire';
+import type { CommandPayload, DocumentStatus, InventoryItem, PatchReportMessage, StepResult } from '@capstan/wire';
 import type { OutputSink } from './output.js';
 
 export type PlatformType = 'Linux' | 'Windows' | 'MacOS';
@@ -24,7 +24,16 @@ export interface ExecutionRequest {
   onStep(result: StepResult): void;
   /** Continue a document after a reboot or a crash (reads workDir/state.json). */
   resume?: boolean;
+  /** aws:softwareInventory's report to the server (durably queued; the agent's outbox). */
+  onInventory?(items: InventoryItem[]): void;
+  /** The agent's state directory: inventory hashes and custom inventory live under it. */
+  stateDir?: string;
+  /** aws:runPatchBaseline's report to the server (durably queued; the agent's outbox). */
+  onPatchReport?(report: PatchReport): void;
 }
+
+/** A patch-report message before the outbox gives it its reply id. */
+export type PatchReport = Omit<PatchReportMessage, 'type' | 'replyId'>;
 
 export interface ExecutionOutcome {
   status: DocumentStatus;
@@ -70,6 +79,11 @@ export interface RunEnvironment {
   signal: AbortSignal;
   /** 0 for the command's own document, +1 per aws:runDocument. */
   depth: number;
+  /** aws:softwareInventory's report to the server; absent where nothing receives it. */
+  reportInventory?(items: InventoryItem[]): void;
+  stateDir?: string;
+  /** aws:runPatchBaseline's report to the server; absent where nothing receives it. */
+  reportPatches?(report: PatchReport): void;
 }
 
 export interface StepContext {

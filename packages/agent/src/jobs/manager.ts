@@ -148,6 +148,12 @@ export class JobManager {
         ...(this.config.runAsUser ? { runAsUser: this.config.runAsUser } : {}),
         signal: abort.signal,
         resume,
+        stateDir: this.stateDir,
+        onInventory: (items) => {
+          // One message per type keeps each under the channel's message size.
+          for (const item of items) this.outbox.put({ type: 'inventory', items: [item] });
+        },
+        onPatchReport: (report) => this.outbox.put({ type: 'patch-report', ...report }),
         onOutput: (step, stream, chunk, offset) => {
           const key = `${step}\u0000${stream}`;
           let p = pieces.get(key);

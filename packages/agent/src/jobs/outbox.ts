@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { OutputMessage, ReplyMessage } from '@capstan/wire';
+import type { InventoryMessage, OutputMessage, PatchReportMessage, ReplyMessage } from '@capstan/wire';
 
-type Outgoing = ReplyMessage | OutputMessage;
+type Outgoing = ReplyMessage | OutputMessage | InventoryMessage | PatchReportMessage;
 
 /**
  * Replies and output waiting for the server's acknowledgement, one file each, so they survive
@@ -33,7 +33,7 @@ export class Outbox {
   }
 
   /** Persists the message, then sends it if the channel is open. */
-  put(m: Omit<ReplyMessage, 'replyId'> | Omit<OutputMessage, 'replyId'>): void {
+  put(m: Omit<ReplyMessage, 'replyId'> | Omit<OutputMessage, 'replyId'> | Omit<InventoryMessage, 'replyId'> | Omit<PatchReportMessage, 'replyId'>): void {
     const replyId = randomUUID();
     const full = { ...m, replyId } as Outgoing;
     const text = JSON.stringify(full);

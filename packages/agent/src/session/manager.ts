@@ -8,6 +8,7 @@ import { startCommand } from './exec.js';
 import { portTarget, startPort } from './port.js';
 import { commandsOf, startShell } from './shell.js';
 import { dialSessionSocket, SessionSocketRefused } from './socket.js';
+import { checkEndpoint } from '../trust.js';
 import { SessionRefused, type PluginContext, type SessionAck, type SessionEndMessage, type SessionPlugin, type SessionStartMessage } from './types.js';
 import { resolveRunAs } from './user.js';
 
@@ -17,7 +18,7 @@ export interface SessionManagerOptions {
   key: () => KeyObject;
   log: (line: string) => void;
   /** Tests: another way to open the session socket. */
-  dial?: (sessionId: string) => Promise<WebSocket>;
+  dial?: (sessionId: string, base: string) => Promise<WebSocket>;
   handshakeTimeoutMs?: number;
 }
 
@@ -30,6 +31,8 @@ const FIRST_DIAL_ATTEMPTS = 5;
  */
 export class SessionManager {
   private readonly sessions = new Map<string, AgentDataChannel>();
+  /** Where each session's socket is dialled: the relaying replica, which can change. */
+  private readonly relays = new Map<string, string>();
   constructor(private readonly o: SessionManagerOptions) {}
 
   get active(): number {
@@ -48,10 +51,15 @@ export class SessionManager {
       reply({ type: 'session-ack', sessionId, status: 'refused', message });
     };
     if (!/^[A-Za-z0-9._:@-]{1,128}$/.test(sessionId)) return refuse('bad session id');
+    if (m.move === true) return this.move(sessionId, m.url, refuse);
     if (this.sessions.has(sessionId)) return refuse('a session with this id is already running');
     if (!SESSION_TYPES.includes(m.sessionType as SessionTypeName)) return refuse(`unsupported session type ${JSON.stringify(m.sessionType)}`);
     const type = m.sessionType as SessionTypeName;
     if (m.kmsKeyId) return refuse('KMS-encrypted sessions are not supported by this agent yet');
+    // The replica relaying the session; an agent talks to no server it would not register with.
+    const base = typeof m.url === 'string' && m.url ? m.url : this.o.identity.endpoint;
+    const wrong = this.unacceptableRelay(base);
+    if (wrong) return refuse(wrong);
     // what can be checked now is refused now, so the caller hears it from StartSession's path
     try {
       if (type === 'Port') portTarget(m.properties);
@@ -60,6 +68,7 @@ export class SessionManager {
     } catch (e) {
       return refuse((e as Error).message);
     }
+    this.relays.set(sessionId, base);
     const channel = new AgentDataChannel({
       sessionId,
       sessionType: type,
@@ -67,14 +76,40 @@ export class SessionManager {
       agentVersion: AGENT_VERSION,
       log: this.o.log,
       ...(this.o.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: this.o.handshakeTimeoutMs } : {}),
-      dial: () => (this.o.dial ? this.o.dial(sessionId) : dialSessionSocket(this.o.identity, this.o.key(), sessionId)),
+      dial: () => {
+        const at = this.relays.get(sessionId) ?? base;
+        return this.o.dial ? this.o.dial(sessionId, at) : dialSessionSocket(this.o.identity, this.o.key(), sessionId, undefined, at);
+      },
       startPlugin: (ctx) => startPlugin(type, ctx, m),
     });
     this.sessions.set(sessionId, channel);
-    void channel.done.then(() => this.sessions.delete(sessionId));
+    void channel.done.then(() => {
+      this.sessions.delete(sessionId);
+      this.relays.delete(sessionId);
+    });
     reply({ type: 'session-ack', sessionId, status: 'accepted' });
     this.o.log(`session ${sessionId} (${type}, ${m.documentName ?? 'no document'}) starting`);
     void this.open(channel);
+  }
+
+  /** Why a relay's address breaks the agent's trust rules (those of its registered endpoint), if it does. */
+  private unacceptableRelay(url: string): string | undefined {
+    try {
+      checkEndpoint(url, this.o.identity.trust);
+      return undefined;
+    } catch (e) {
+      return `the session's server address is not acceptable: ${(e as Error).message}`;
+    }
+  }
+
+  /** Another replica took the session over: its next redial goes there. */
+  private move(sessionId: string, url: unknown, refuse: (message: string) => void): void {
+    if (!this.sessions.has(sessionId)) return refuse('no such session is running on this node');
+    if (typeof url !== 'string' || !url) return refuse('a moved session needs the url of its new relay');
+    const wrong = this.unacceptableRelay(url);
+    if (wrong) return refuse(wrong);
+    this.relays.set(sessionId, url);
+    this.o.log(`session ${sessionId} is relayed by ${url} from now on`);
   }
 
   /** Dials with AWS's data-channel retries (5 attempts, 100 ms doubling). */

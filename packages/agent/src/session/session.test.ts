@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { runAgent } from '../run.js';
 import { saveIdentity } from '../state.js';
-import { ClientChannel } from '../../../cli/src/session/channel.js';
+import { nodeClientChannel, type ClientChannel } from '../../../cli/src/session/channel.js';
 import { listenForward } from '../../../cli/src/session/port-forward.js';
 import { runTerminal } from '../../../cli/src/session/terminal.js';
 import { isDeniedAddress } from './port.js';
@@ -68,7 +68,7 @@ interface Term {
 async function open(message: Record<string, unknown>): Promise<Term> {
   const sessionId = `s-${++n}-${randomBytes(4).toString('hex')}`;
   const { streamUrl, token } = await server.startSession({ sessionId, ...message });
-  const channel = new ClientChannel({ sessionId, streamUrl, tokenValue: token, resume: async () => server.resume(sessionId) });
+  const channel = nodeClientChannel({ sessionId, streamUrl, tokenValue: token, resume: async () => server.resume(sessionId) });
   await channel.connect();
   const stdin = new PassThrough();
   const stdout = new PassThrough();
@@ -221,7 +221,7 @@ test('port forwarding: 20 concurrent connections, byte-exact', async () => {
   const port = (echo.address() as AddressInfo).port;
   const sessionId = `s-port-${randomBytes(3).toString('hex')}`;
   const { streamUrl, token } = await server.startSession({ sessionId, sessionType: 'Port', properties: { portNumber: String(port), host: '127.0.0.1', type: 'LocalPortForwarding' } });
-  const channel = new ClientChannel({ sessionId, streamUrl, tokenValue: token });
+  const channel = nodeClientChannel({ sessionId, streamUrl, tokenValue: token });
   await channel.connect();
   await channel.ready;
   const fwd = await listenForward(channel, { localPort: 0 });

@@ -16,8 +16,8 @@ export class SessionSocketRefused extends Error {}
  * a word is said. Answers the challenge with the node key and resolves once the server says
  * `ready`; after that every frame is a binary AgentMessage.
  */
-export function dialSessionSocket(identity: Identity, key: KeyObject, sessionId: string, timeoutMs = 15_000): Promise<WebSocket> {
-  const url = `${identity.endpoint.replace(/\/+$/, '').replace(/^http/, 'ws')}${SESSION_SOCKET_PATH}${encodeURIComponent(sessionId)}`;
+export function dialSessionSocket(identity: Identity, key: KeyObject, sessionId: string, timeoutMs = 15_000, base = identity.endpoint): Promise<WebSocket> {
+  const url = `${base.replace(/\/+$/, '').replace(/^http/, 'ws')}${SESSION_SOCKET_PATH}${encodeURIComponent(sessionId)}`;
   return new Promise((resolve, reject) => {
     // An all-zero mask (the mask bit stays set, as RFC 6455 wants): masking guards browsers behind
     // caching proxies, not an agent, and doing it in JavaScript costs a third of a session's CPU.

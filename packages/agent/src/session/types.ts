@@ -12,6 +12,16 @@ export interface SessionStartMessage {
   /** `{linux: "…"}` as in SSM-SessionManagerRunShell, or the Linux text itself */
   shellProfile?: { linux?: string; windows?: string } | string;
   kmsKeyId?: string;
+  /**
+   * The server replica relaying the session, where the session socket is opened; the
+   * registered endpoint when absent. Held to the same trust rules as the endpoint.
+   */
+  url?: string;
+  /**
+   * The session exists already and another replica relays it now (its relaying replica died):
+   * redial at `url` from here on.
+   */
+  move?: boolean;
 }
 
 export interface SessionEndMessage {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { defaultStateDir, diagnose, jitteredRestartSec, register, runAgent, selfCommand, systemdUnit } from '@capstan/agent';
+import { DEFAULT_UPDATE_TIMEOUT_MS, defaultStateDir, diagnose, followSupervisor, jitteredRestartSec, register, runAgent, selfCommand, Supervisor, systemdUnit } from '@capstan/agent';
 
 const DEFAULT_UNIT = '/etc/systemd/system/capstan-agent.service';
 
@@ -34,11 +34,28 @@ export function registerAgentCommands(program: Command): void {
     .command('run')
     .description('hold the control channel to the server open, reconnecting after failures')
     .option('--state-dir <dir>', 'where the identity and private key live', defaultStateDir())
-    .action(async (o: { stateDir: string }) => {
+    .option('--apply-associations-on-boot', "ask the server to run this node's State Manager associations after each reboot (overrides the config file)")
+    .option('--probe', 'connect once, run no commands, and exit: how the supervisor tries a new release')
+    .action(async (o: { stateDir: string; applyAssociationsOnBoot?: boolean; probe?: boolean }) => {
       const stop = new AbortController();
       process.once('SIGINT', () => stop.abort());
       process.once('SIGTERM', () => stop.abort());
-      await runAgent({ stateDir: resolve(o.stateDir), signal: stop.signal });
+      followSupervisor(stop);
+      await runAgent({ stateDir: resolve(o.stateDir), signal: stop.signal, ...(o.applyAssociationsOnBoot ? { applyAssociationsOnBoot: true } : {}), ...(o.probe ? { probe: true } : {}) });
+    });
+  agent
+    .command('supervise')
+    .description('run the agent and keep it running; carry out AWS-UpdateSSMAgent updates, rolling back a release that does not connect')
+    .option('--state-dir <dir>', 'where the identity and private key live', defaultStateDir())
+    .option('--apply-associations-on-boot', "ask the server to run this node's State Manager associations after each reboot (overrides the config file)")
+    .option('--update-timeout <seconds>', 'how long a new release has to connect to the server before it is rolled back', String(DEFAULT_UPDATE_TIMEOUT_MS / 1000))
+    .action(async (o: { stateDir: string; applyAssociationsOnBoot?: boolean; updateTimeout: string }) => {
+      const seconds = Number(o.updateTimeout);
+      if (!Number.isFinite(seconds) || seconds < 1 || seconds > 3600) throw new Error(`--update-timeout must be a number of seconds from 1 to 3600, not ${o.updateTimeout}`);
+      const stop = new AbortController();
+      process.once('SIGINT', () => stop.abort());
+      process.once('SIGTERM', () => stop.abort());
+      await new Supervisor({ stateDir: resolve(o.stateDir), signal: stop.signal, updateTimeoutMs: seconds * 1000, ...(o.applyAssociationsOnBoot ? { runArgs: ['--apply-associations-on-boot'] } : {}) }).run();
     });
   agent
     .command('diagnose')
@@ -55,10 +72,11 @@ export function registerAgentCommands(program: Command): void {
     .option('--state-dir <dir>', 'where the identity and private key live', defaultStateDir())
     .option('--unit-path <path>', 'where to write the unit', DEFAULT_UNIT)
     .option('--no-enable', 'only write the unit; print the commands that enable it')
-    .action((o: { stateDir: string; unitPath: string; enable: boolean }) => {
+    .option('--supervised', 'run `agent supervise` (which can update the agent with AWS-UpdateSSMAgent) rather than `agent run`')
+    .action((o: { stateDir: string; unitPath: string; enable: boolean; supervised?: boolean }) => {
       const unitPath = resolve(o.unitPath);
       mkdirSync(dirname(unitPath), { recursive: true });
-      writeFileSync(unitPath, systemdUnit({ command: selfCommand(), stateDir: resolve(o.stateDir), restartSec: jitteredRestartSec() }), { mode: 0o644 });
+      writeFileSync(unitPath, systemdUnit({ command: selfCommand(), stateDir: resolve(o.stateDir), restartSec: jitteredRestartSec(), supervise: o.supervised === true }), { mode: 0o644 });
       console.log(`wrote ${unitPath}`);
       const name = basename(unitPath);
       if (o.enable && hasSystemctl()) {

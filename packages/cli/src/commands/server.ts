@@ -19,6 +19,69 @@ function s3FromEnv(env: NodeJS.ProcessEnv) {
   return { s3: { endpoint: env.CAPSTAN_S3_ENDPOINT, region: env.CAPSTAN_S3_REGION ?? 'us-east-1', accessKeyId, secretAccessKey } };
 }
 
+/** Incident Manager's pages: the SMTP server for email and the SMS/voice gateways, from the environment only (the SMTP password never on a command line). */
+function incidentNotificationsFromEnv(env: NodeJS.ProcessEnv) {
+  const smtp = env.CAPSTAN_SMTP_HOST
+    ? {
+        host: env.CAPSTAN_SMTP_HOST,
+        port: Number(env.CAPSTAN_SMTP_PORT ?? (env.CAPSTAN_SMTP_SECURE === 'true' ? 465 : 587)),
+        secure: env.CAPSTAN_SMTP_SECURE === 'true',
+        ...(env.CAPSTAN_SMTP_USER ? { user: env.CAPSTAN_SMTP_USER, pass: env.CAPSTAN_SMTP_PASSWORD ?? '' } : {}),
+        from: env.CAPSTAN_SMTP_FROM ?? `Capstan Incident Manager <capstan@${env.CAPSTAN_SMTP_HOST}>`,
+      }
+    : undefined;
+  if (smtp && (!Number.isInteger(smtp.port) || smtp.port < 1 || smtp.port > 65535)) throw new Error(`CAPSTAN_SMTP_PORT must be a port number (got ${env.CAPSTAN_SMTP_PORT})`);
+  const sms = env.CAPSTAN_SMS_WEBHOOK_URL;
+  const voice = env.CAPSTAN_VOICE_WEBHOOK_URL;
+  if (!smtp && !sms && !voice) return {};
+  return { incidentNotifications: { ...(smtp ? { smtp } : {}), ...(sms ? { smsWebhookUrl: sms } : {}), ...(voice ? { voiceWebhookUrl: voice } : {}) } };
+}
+
+/** The advertised URL: where clients and agents reach this very replica (session streams, output links). */
+function checkPublicUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error(`--public-url must be a URL such as https://capstan-2.example.net:9700 (got ${text})`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`--public-url must be http(s):// (got ${text})`);
+  return url.origin;
+}
+
+/** PostgreSQL connections per replica (10): N replicas use N × this, plus one each for the cluster bus. */
+function poolSize(env: NodeJS.ProcessEnv): { databasePoolSize?: number } {
+  const v = env.CAPSTAN_DATABASE_POOL_SIZE;
+  if (v === undefined || v === '') return {};
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 2 || n > 1000) throw new Error(`CAPSTAN_DATABASE_POOL_SIZE must be a whole number from 2 to 1000 (got ${v})`);
+  return { databasePoolSize: n };
+}
+
+/** Timings of a replica set, for operators who need faster take-over than the defaults (and for tests). */
+function clusterTuning(env: NodeJS.ProcessEnv) {
+  const ms = (name: string, min: number): number | undefined => {
+    const v = env[name];
+    if (v === undefined || v === '') return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be a whole number of milliseconds, at least ${min} (got ${v})`);
+    return n;
+  };
+  const lease = ms('CAPSTAN_JOB_LEASE_MS', 1_000);
+  const heartbeat = ms('CAPSTAN_REPLICA_HEARTBEAT_MS', 100);
+  const deadAfter = ms('CAPSTAN_REPLICA_DEAD_AFTER_MS', 500);
+  const ping = ms('CAPSTAN_AGENT_PING_MS', 1_000);
+  const resume = ms('CAPSTAN_SESSION_RESUME_WINDOW_MS', 1_000);
+  if (heartbeat !== undefined && deadAfter !== undefined && deadAfter < 3 * heartbeat) throw new Error('CAPSTAN_REPLICA_DEAD_AFTER_MS must be at least three heartbeats (CAPSTAN_REPLICA_HEARTBEAT_MS)');
+  return {
+    ...(lease !== undefined ? { schedulerLeaseMs: lease } : {}),
+    ...(heartbeat !== undefined ? { replicaHeartbeatMs: heartbeat } : {}),
+    ...(deadAfter !== undefined ? { replicaDeadAfterMs: deadAfter } : {}),
+    ...(ping !== undefined ? { agentPingMs: ping } : {}),
+    ...(resume !== undefined ? { sessionResumeWindowMs: resume } : {}),
+  };
+}
+
 function tls(opts: { tlsCert?: string; tlsKey?: string }) {
   if (!opts.tlsCert && !opts.tlsKey) return {};
   if (!opts.tlsCert || !opts.tlsKey) throw new Error('--tls-cert and --tls-key go together');
@@ -29,6 +92,7 @@ interface ServeOptions {
   dataDir: string;
   listen: string;
   database?: string;
+  publicUrl?: string;
   trustProxy?: boolean;
   tlsCert?: string;
   tlsKey?: string;
@@ -41,10 +105,12 @@ async function serve(opts: ServeOptions, banner: boolean, localAgent = false): P
     dataDir: resolve(opts.dataDir),
     host,
     port,
-    ...(opts.database ? { databaseUrl: opts.database } : {}),
+    ...(opts.database ? { databaseUrl: opts.database, ...poolSize(env) } : {}),
     ...(opts.trustProxy ? { trustProxy: true } : {}),
-    ...(env.CAPSTAN_PUBLIC_URL ? { publicUrl: env.CAPSTAN_PUBLIC_URL } : {}),
+    ...(opts.publicUrl || env.CAPSTAN_PUBLIC_URL ? { publicUrl: checkPublicUrl(opts.publicUrl ?? env.CAPSTAN_PUBLIC_URL!) } : {}),
+    ...clusterTuning(env),
     ...s3FromEnv(env),
+    ...incidentNotificationsFromEnv(env),
     ...tls(opts),
     rootKey: env.CAPSTAN_ROOT_KEY ? { value: env.CAPSTAN_ROOT_KEY } : { file: env.CAPSTAN_ROOT_KEY_FILE ?? resolve(opts.dataDir, 'root.key') },
     admin: {
@@ -54,12 +120,18 @@ async function serve(opts: ServeOptions, banner: boolean, localAgent = false): P
     },
   });
   const dir = resolve(opts.dataDir);
+  if (opts.database && !opts.publicUrl && !env.CAPSTAN_PUBLIC_URL) {
+    // Session streams and agent session sockets are sent to this address: it must be this replica's own.
+    console.warn(`warning: no --public-url: clients and agents will be sent to ${server.url} for sessions; give each replica the URL at which it is reached directly (docs/replicas.md)`);
+  }
   console.log(`Capstan is serving at ${server.url} (${opts.database ? 'PostgreSQL' : `SQLite in ${dir}`}).`);
   if (banner) {
     console.log('');
     console.log('Use it with the AWS CLI:');
     console.log(`  export AWS_SHARED_CREDENTIALS_FILE=${dir}/credentials AWS_CONFIG_FILE=${dir}/config`);
     console.log(`  aws sts get-caller-identity --endpoint-url ${server.url}`);
+    console.log('');
+    console.log(`Or open the console at ${server.url}/console/ and sign in with the access key in ${dir}/credentials.`);
   }
   let agent: { stop: () => void } | undefined;
   const stop = async (signal: string) => {
@@ -91,6 +163,7 @@ export function registerServerCommands(program: Command): void {
     .option('--data-dir <dir>', 'where the server keeps its SQLite database, root key and admin credentials', 'data')
     .option('--listen <host:port>', 'address to listen on', process.env.CAPSTAN_LISTEN ?? '127.0.0.1:9700')
     .option('--database <url>', 'postgres://… to share one PostgreSQL between replicas (default: embedded SQLite)')
+    .option('--public-url <url>', "this replica's own URL as clients and agents reach it, not the load balancer's (session streams are relayed here; default: CAPSTAN_PUBLIC_URL, else the listening address)")
     .option('--trust-proxy', 'take client addresses from X-Forwarded-For (only behind a load balancer)')
     .option('--tls-cert <pem>', 'serve HTTPS with this certificate chain (agents then use wss://)')
     .option('--tls-key <pem>', 'the private key of --tls-cert')

@@ -1,9 +1,11 @@
 import { ResumeSessionCommand, StartSessionCommand, TerminateSessionCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import { ClientChannel } from './channel.js';
+import { nodeClientChannel, type ClientChannel } from './channel.js';
 
 export interface StartedSession {
   channel: ClientChannel;
   sessionId: string;
+  /** Where the stream is relayed (the replica that started the session). */
+  streamUrl: string;
   /** TerminateSession, best effort (the user ended it). */
   terminate: () => Promise<void>;
 }
@@ -38,11 +40,15 @@ export async function startSession(
   );
   const sessionId = started.SessionId;
   if (!sessionId || !started.StreamUrl || !started.TokenValue) throw new Error('StartSession did not return a SessionId, StreamUrl and TokenValue');
-  const channel = new ClientChannel({
+  const channel = nodeClientChannel({
     sessionId,
     streamUrl: started.StreamUrl,
     tokenValue: started.TokenValue,
-    resume: async () => (await ssm.send(new ResumeSessionCommand({ SessionId: sessionId }))).TokenValue || undefined,
+    // The session may have moved to another replica (its relaying one died): the new StreamUrl goes with the token.
+    resume: async () => {
+      const r = await ssm.send(new ResumeSessionCommand({ SessionId: sessionId }));
+      return r.TokenValue ? { tokenValue: r.TokenValue, streamUrl: r.StreamUrl ?? started.StreamUrl! } : undefined;
+    },
     ...(o.log ? { log: o.log } : {}),
     ...(o.resumeWindowMs !== undefined ? { resumeWindowMs: o.resumeWindowMs } : {}),
   });
@@ -55,6 +61,7 @@ export async function startSession(
   return {
     channel,
     sessionId,
+    streamUrl: started.StreamUrl,
     terminate: async () => {
       await ssm.send(new TerminateSessionCommand({ SessionId: sessionId })).catch(() => undefined);
     },

@@ -6,6 +6,7 @@ import type { AnyDb } from '../store/database.js';
 import type { CommandEvents } from './events.js';
 import type { CommandChanged, Dispatcher } from './dispatch.js';
 import { detailsFromDocument, TERMINAL } from './status.js';
+import { invocationEvent } from './status-events.js';
 import { commandById, refreshCommand, tables, type ChangeCounter } from './store.js';
 import type { CommandRow } from './tables.js';
 
@@ -73,12 +74,18 @@ export class AgentReplies implements AgentMessageSink {
             this.finals = [];
           }
           return this.core.database.db.transaction().execute(async (trx) => {
+            await this.changes.claim(trx, batch.filter((item) => !item.m.id.startsWith('cancel:')).map((item) => item.m.id));
             for (const item of batch) await this.apply(trx, item, touched);
-            const out = [];
+            const befores = new Map<string, CommandRow>();
             for (const [commandId] of touched) {
               const before = await commandById(trx, commandId);
-              if (before) out.push({ before, after: await refreshCommand(trx, before) });
+              if (before) befores.set(commandId, before);
             }
+            // One append for the whole batch: a fleet answering at once is one insert, not one per node.
+            const moved = this.changedInvocations.filter(([c]) => befores.has(c)).map(([c, i, d]) => invocationEvent(befores.get(c)!, i, d));
+            await this.core.events.appendAll(moved, trx);
+            const out = [];
+            for (const before of befores.values()) out.push({ before, after: await refreshCommand(trx, before, this.core.events) });
             return out;
           });
         });
@@ -196,7 +203,12 @@ export class AgentReplies implements AgentMessageSink {
     // Pieces come in order and at least once: one that starts before the stored end was stored already.
     if (m.offset < end || data.length === 0) return;
     if (m.offset + data.length <= this.outputCap) {
-      await t.insertInto('command_output').values({ command_id: m.id, instance_id: instanceId, step: m.step, stream: m.stream, offset: m.offset, data, seq: this.changes.next() }).execute();
+      // Another replica may have stored this piece already (the agent moved while it was in flight).
+      await t
+        .insertInto('command_output')
+        .values({ command_id: m.id, instance_id: instanceId, step: m.step, stream: m.stream, offset: m.offset, data, seq: this.changes.next() })
+        .onConflict((oc) => oc.columns(['command_id', 'instance_id', 'step', 'stream', 'offset']).doNothing())
+        .execute();
     }
     this.ends.set(key, m.offset + data.length);
     mark(m.id);

@@ -14,7 +14,7 @@ import { jsonHeaders, rawCall } from '../test-support/sign.js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHmac } from 'node:crypto';
-import { parseAuthorization, verifySignature } from '../protocol/sigv4.js';
+import { startS3Store } from '../test-support/s3-store.js';
 
 async function failure(p: Promise<unknown>): Promise<Error> {
   try {
@@ -145,6 +145,24 @@ onEveryEngine('Run Command', (engine) => {
     assert.equal(badCancel.name, 'InvalidCommandId');
   });
 
+  test('GetCommandInvocation without PluginName: a running document whose first step was skipped is InProgress, not that step\'s status', async () => {
+    const [a] = await nodes(1);
+    a!.behaviour = () => 'hold';
+    const name = `TwoSteps-${Date.now()}`;
+    await ssm.send(new CreateDocumentCommand({ Name: name, DocumentType: 'Command', Content: JSON.stringify({ schemaVersion: '2.2', mainSteps: [{ action: 'aws:runShellScript', name: 'First', inputs: { runCommand: ['true'] } }, { action: 'aws:runShellScript', name: 'Second', inputs: { runCommand: ['true'] } }] }) }));
+    const id = (await ssm.send(new SendCommandCommand({ DocumentName: name, InstanceIds: [a!.instanceId] }))).Command!.CommandId!;
+    await until('the node has the job', async () => (a!.jobs.length ? true : undefined));
+    a!.progress(id, [{ ...okStep('First'), status: 'Skipped' }]);
+    await until('the progress is stored', async () => ((await ssm.send(new GetCommandInvocationCommand({ CommandId: id, InstanceId: a!.instanceId, PluginName: 'First' }))).Status === 'Success' ? true : undefined));
+    const unnamed = await ssm.send(new GetCommandInvocationCommand({ CommandId: id, InstanceId: a!.instanceId }));
+    assert.equal(unnamed.Status, 'InProgress');
+    a!.finish(id, 'Success', [{ ...okStep('First'), status: 'Skipped' }, okStep('Second', 'done\n')]);
+    await finished(id);
+    const both = await failure(ssm.send(new GetCommandInvocationCommand({ CommandId: id, InstanceId: a!.instanceId })));
+    assert.equal(both.name, 'InvalidPluginName');
+    assert.equal((await ssm.send(new GetCommandInvocationCommand({ CommandId: id, InstanceId: a!.instanceId, PluginName: 'Second' }))).StandardOutputContent, 'done\n');
+  });
+
   test('MaxConcurrency holds back the rest until a node finishes; MaxErrors stops sending after the error allowed', async () => {
     const ns = await nodes(4);
     for (const a of ns) a.behaviour = () => 'hold';
@@ -153,7 +171,8 @@ onEveryEngine('Run Command', (engine) => {
     await until('two nodes have the job', async () => (ns.filter((a) => a.jobs.length).length === 2 ? true : undefined));
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(ns.filter((a) => a.jobs.length).length, 2, 'never more than MaxConcurrency at once');
-    assert.equal((await command(id)).Status, 'InProgress');
+    // The nodes' acknowledgements move the command to InProgress; on a loaded machine they land a little later.
+    await until('the command is InProgress', async () => ((await command(id)).Status === 'InProgress' ? true : undefined));
     const first = ns.find((a) => a.jobs.length)!;
     first.finish(id, 'Success');
     await until('a third node has the job', async () => (ns.filter((a) => a.jobs.length).length === 3 ? true : undefined));
@@ -381,29 +400,10 @@ async function signedGet(t: TestServer, path: string): Promise<{ status: number;
 }
 
 test('OutputS3BucketName: each step stream is written, SigV4-signed, to the configured S3-compatible store, where the output URLs point', async () => {
-  const s3Secret = 'fake-s3-secret-key-for-the-test-000000';
-  const objects = new Map<string, string>();
-  const problems: string[] = [];
-  const store = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (d: Buffer) => chunks.push(d));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      try {
-        const url = req.url ?? '/';
-        const signed = { method: req.method ?? 'PUT', path: url, query: '', headers: req.headers, body };
-        verifySignature(signed, parseAuthorization(signed, new Date(), ['s3']), s3Secret);
-        objects.set(decodeURIComponent(url), body.toString());
-        res.writeHead(200).end();
-      } catch (e) {
-        problems.push((e as Error).message);
-        res.writeHead(403).end();
-      }
-    });
-  });
-  await new Promise<void>((r) => store.listen(0, '127.0.0.1', r));
-  const endpoint = `http://127.0.0.1:${(store.address() as AddressInfo).port}`;
-  const t = await startTestServer({ s3: { endpoint, region: 'us-east-1', accessKeyId: 'FAKES3KEY', secretAccessKey: s3Secret } });
+  const store = await startS3Store();
+  const { objects, problems } = store;
+  const endpoint = store.config.endpoint;
+  const t = await startTestServer({ s3: store.config });
   const plain = await startTestServer({});
   try {
     const ssm = new SSMClient(t.clientConfig());
@@ -429,6 +429,6 @@ test('OutputS3BucketName: each step stream is written, SigV4-signed, to the conf
   } finally {
     await t.stop();
     await plain.stop();
-    store.close();
+    await store.close();
   }
 });

@@ -1,9 +1,11 @@
 import type { NewJob, NodeService } from '../nodes/index.js';
 import type { Core } from '../protocol/context.js';
 import type { CommandEvents } from './events.js';
+import type { NodePayloads } from './node-payload.js';
 import { concurrencyLimit, errorLimit } from './rate.js';
 import { commandById, countsOf, refreshCommand, tables, type ChangeCounter } from './store.js';
 import { TERMINAL } from './status.js';
+import { invocationsChanged } from './status-events.js';
 import type { CommandRow } from './tables.js';
 
 /** Told when a command's status changes (webhook notifications). */
@@ -25,6 +27,7 @@ export class Dispatcher {
     private readonly nodes: NodeService,
     private readonly events: CommandEvents,
     private readonly changes: ChangeCounter,
+    private readonly payloads: NodePayloads,
   ) {}
 
   /** Dispatches what the command's limits allow now; calls for one command run one after another. */
@@ -39,6 +42,7 @@ export class Dispatcher {
   private async run(commandId: string): Promise<void> {
     const now = this.core.clock.now();
     const outcome = await this.core.database.db.transaction().execute(async (trx) => {
+      await this.changes.claim(trx, [commandId]);
       const cmd = await commandById(trx, commandId);
       if (!cmd || cmd.cancel_requested === 1) return undefined;
       const counts = await countsOf(trx, commandId);
@@ -50,9 +54,11 @@ export class Dispatcher {
           .where('command_id', '=', commandId)
           .where('dispatched', '=', 0)
           .where('status_details', '=', 'Pending')
-          .executeTakeFirst();
-        if (Number(stopped.numUpdatedRows) === 0) return undefined;
-        return { before: cmd, after: await refreshCommand(trx, cmd), jobs: [] as NewJob[] };
+          .returning('instance_id')
+          .execute();
+        if (stopped.length === 0) return undefined;
+        await invocationsChanged(this.core.events, trx, cmd, stopped.map((r) => r.instance_id), 'Terminated');
+        return { before: cmd, after: await refreshCommand(trx, cmd, this.core.events), jobs: [] as NewJob[] };
       }
       const running = counts.target - counts.completed - (await this.undispatched(trx, commandId));
       const room = concurrencyLimit(cmd.max_concurrency, counts.target) - running;
@@ -70,14 +76,34 @@ export class Dispatcher {
         if (on.length) await t.updateTable('command_invocations').set({ dispatched: 1, change_seq: seq }).where('command_id', '=', commandId).where('instance_id', 'in', on).execute();
         if (off.length) await t.updateTable('command_invocations').set({ dispatched: 1, status_details: 'Delayed', change_seq: seq }).where('command_id', '=', commandId).where('instance_id', 'in', off).execute();
       }
-      const jobs = ids.map((instanceId): NewJob => ({ instanceId, id: commandId, kind: 'command', payloadId: cmd.payload_id }));
+      await invocationsChanged(this.core.events, trx, cmd, ids.filter((id) => !online.has(id)), 'Delayed');
+      const jobs = await this.payloads.jobs(trx, cmd, ids);
       await this.nodes.jobs.enqueue(trx, jobs);
-      return { before: cmd, after: await refreshCommand(trx, cmd), jobs };
+      return { before: cmd, after: await refreshCommand(trx, cmd, this.core.events), jobs };
     });
     if (!outcome) return;
     this.nodes.jobs.push(outcome.jobs);
     this.events.changed(commandId);
     if (outcome.before.status_details !== outcome.after.status_details) this.onChange(outcome.before, outcome.after);
+  }
+
+  /**
+   * Kicks every command with invocations still to send. A kick follows each change that makes
+   * room (a reply, a timeout), on the replica where it happened; a replica that dies between the
+   * change and its kick leaves the command waiting, and this sweep (on every replica) picks it up.
+   */
+  async sweep(): Promise<number> {
+    const rows = await tables(this.core.database.db)
+      .selectFrom('command_invocations')
+      .select('command_id')
+      .distinct()
+      .where('dispatched', '=', 0)
+      .where('status_details', '=', 'Pending')
+      .limit(1000)
+      .execute();
+    const idle = rows.map((r) => r.command_id).filter((id) => !this.queued.has(id));
+    for (const id of idle) await this.kick(id);
+    return idle.length;
   }
 
   private async undispatched(db: Parameters<typeof tables>[0], commandId: string): Promise<number> {

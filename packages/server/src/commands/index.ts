@@ -9,6 +9,14 @@ import { commandSlot } from './slot.js';
 import { commandMigrations } from './tables.js';
 
 export { commandService } from './slot.js';
+export type { NodePayloadHook } from './node-payload.js';
+export { COMMAND_EVENT, INVOCATION_EVENT } from './status-events.js';
+// OpsCenter's notifications are signed the same way, with the same key.
+export { signWebhook, webhookSigningKey } from './notify.js';
+import { commandService } from './slot.js';
+
+/** How often each replica looks for commands whose dispatch stopped (see Dispatcher.sweep). */
+const DISPATCH_SWEEP_MS = 5_000;
 
 export const commandsCapability: Capability = {
   name: 'commands',
@@ -22,5 +30,8 @@ export const commandsCapability: Capability = {
   },
   http(app, core) {
     attachOutputEndpoint(app, core);
+    const sweep = setInterval(() => void commandService(core).dispatcher.sweep().catch(() => undefined), DISPATCH_SWEEP_MS);
+    sweep.unref();
+    app.addHook('onClose', async () => clearInterval(sweep));
   },
 };

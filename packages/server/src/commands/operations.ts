@@ -156,6 +156,10 @@ async function getInvocation(call: CallContext, i: { CommandId: string; Instance
     }
   } else if (steps.length > 1) {
     throw invalidPluginName(`The document has ${steps.length} steps: name one with PluginName (${steps.map((s) => s.name).join(', ')}).`);
+  } else if (r.final === 0 && steps[0] && !['InProgress', 'Pending'].includes(steps[0].status)) {
+    // A running document whose only reported step has ended has more to come (a skipped first
+    // step, say): its invocation is still running, and saying the step's Success would end it early.
+    step = undefined;
   } else step = steps[0];
   return stepInvocationView(r, cmd, step, outputUrl(call));
 }

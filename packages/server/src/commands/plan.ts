@@ -21,9 +21,9 @@ export interface Plan {
  * with the caller's permissions; documents its steps run or download are resolved the same way
  * now, so the node never needs the caller's rights.
  */
-export async function planCommand(call: CallContext, i: { DocumentName: string; DocumentVersion?: string; DocumentHash?: string; DocumentHashType?: string; Parameters?: SuppliedParameters }): Promise<Plan> {
+export async function planCommand(call: CallContext, i: { DocumentName: string; DocumentVersion?: string; DocumentHash?: string; DocumentHashType?: string; Parameters?: SuppliedParameters }, types: readonly string[] = ['Command']): Promise<Plan> {
   const doc = await resolveDocument(call, i.DocumentName, i.DocumentVersion);
-  if (doc.documentType !== 'Command') throw invalidDocument(`Document ${doc.name} is a ${doc.documentType} document; SendCommand runs Command documents.`);
+  if (!types.includes(doc.documentType)) throw invalidDocument(`Document ${doc.name} is a ${doc.documentType} document; SendCommand runs Command documents.`);
   if (i.DocumentHash !== undefined) {
     const actual = i.DocumentHashType === 'Sha1' ? createHash('sha1').update(doc.text).digest('hex') : doc.hash;
     if (actual !== i.DocumentHash) throw invalidDocument(`The ${i.DocumentHashType ?? 'Sha256'} hash of document ${doc.name} version ${doc.version} is ${actual}, not ${i.DocumentHash}.`);

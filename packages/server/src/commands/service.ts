@@ -8,6 +8,7 @@ import { AgentReplies } from './apply.js';
 import { Dispatcher, type CommandChanged } from './dispatch.js';
 import { duplicateInstanceId, invalidCommandId, invalidInstanceId, invalidOutputFolder, unsupportedPlatformType, validation } from './errors.js';
 import { CommandEvents } from './events.js';
+import { NodePayloads } from './node-payload.js';
 import { Notifier } from './notify.js';
 import { putObject, type S3Config } from '../objects/s3.js';
 import { outputKey } from './output-key.js';
@@ -15,12 +16,15 @@ import { readStream } from './store.js';
 import type { StepResult } from '@capstan/wire';
 import { planCommand } from './plan.js';
 import { FINISHED_COMMAND, TERMINAL } from './status.js';
+import { commandEvent, invocationsChanged } from './status-events.js';
 import { ChangeCounter, commandById, refreshCommand, tables } from './store.js';
 import type { CommandRow, InvocationRow } from './tables.js';
 
 const EXPIRE_JOB = 'commands.delivery-timeout';
 const ABANDON_JOB = 'commands.abandon';
 const S3_JOB = 'commands.s3-output';
+/** Bus topic: commands whose statuses or output changed, for followers on other replicas. */
+const CHANGED_TOPIC = 'commands.changed';
 /** After its delivery timeout and every step's timeout, a node that never answered is given up on. */
 const ABANDON_GRACE_MS = 5 * 60_000;
 
@@ -43,12 +47,25 @@ export interface SendInput {
   CloudWatchOutputConfig?: unknown;
 }
 
+export interface SendOptions {
+  /**
+   * The id to give the command, chosen by a caller that records it first (an automation step),
+   * so that after a crash it can tell whether the command was sent: a second send with the same
+   * id fails on the key instead of running the command twice.
+   */
+  commandId?: string;
+  /** Policy documents (AWS-GatherSoftwareInventory) run only through State Manager, as on AWS; associations pass ['Command', 'Policy']. */
+  documentTypes?: readonly string[];
+}
+
 /** Run Command: commands, their invocations on each node, rate control, timeouts and cancellation. */
 export class CommandService {
   readonly events = new CommandEvents();
   readonly changes: ChangeCounter;
   readonly dispatcher: Dispatcher;
   readonly replies: AgentReplies;
+  /** What other capabilities add to each node's job (Patch Manager's baseline snapshot). */
+  readonly nodePayloads: NodePayloads;
   private changeListeners: CommandChanged[] = [];
   /** Where commands that name OutputS3BucketName put their output; such commands are refused without it. */
   s3: S3Config | undefined;
@@ -59,8 +76,9 @@ export class CommandService {
     readonly core: Core,
     readonly nodes: NodeService,
   ) {
-    this.changes = new ChangeCounter(() => core.clock.now());
-    this.dispatcher = new Dispatcher(core, nodes, this.events, this.changes);
+    this.changes = new ChangeCounter(() => core.clock.now(), core.database.engine);
+    this.nodePayloads = new NodePayloads(nodes);
+    this.dispatcher = new Dispatcher(core, nodes, this.events, this.changes, this.nodePayloads);
     this.replies = new AgentReplies(core, nodes, this.dispatcher, this.events, this.changes);
     const changed: CommandChanged = (b, a) => {
       for (const f of this.changeListeners) f(b, a);
@@ -76,6 +94,15 @@ export class CommandService {
       })().catch(() => undefined);
     });
     nodes.jobs.sink = this.replies;
+    if (core.cluster.shared) {
+      // 150 ids keep a wake-up inside one PostgreSQL notification.
+      this.events.tellOthers = (ids) => {
+        for (let k = 0; k < ids.length; k += 150) void core.cluster.bus.publish(CHANGED_TOPIC, { ids: ids.slice(k, k + 150) }).catch(() => undefined);
+      };
+      core.cluster.bus.subscribe(CHANGED_TOPIC, (m: { ids?: unknown }) => {
+        if (Array.isArray(m.ids)) for (const id of m.ids) if (typeof id === 'string') this.events.wake(id);
+      });
+    }
     const notifier = new Notifier(core);
     this.onCommandChange((_, after) => void notifier.commandChanged(after).catch(() => undefined));
     this.replies.onInvocation = (cmd, instanceId, details) => {
@@ -96,17 +123,17 @@ export class CommandService {
     this.changeListeners.push(f);
   }
 
-  async send(call: CallContext, i: SendInput): Promise<CommandRow> {
+  async send(call: CallContext, i: SendInput, options: SendOptions = {}): Promise<CommandRow> {
     const hasIds = (i.InstanceIds?.length ?? 0) > 0;
     const hasTargets = (i.Targets?.length ?? 0) > 0;
     if (hasIds === hasTargets) throw validation(hasIds ? 'Give InstanceIds or Targets, not both.' : 'Give the nodes to run on: InstanceIds or Targets.');
     if (i.OutputS3BucketName && !this.s3) throw invalidOutputFolder(`Bucket ${i.OutputS3BucketName} cannot be written: this server has no S3-compatible endpoint configured (CAPSTAN_S3_ENDPOINT and its credentials). Without OutputS3BucketName the whole output stays in Capstan's output store.`);
-    const plan = await planCommand(call, i);
+    const plan = await planCommand(call, i, options.documentTypes);
     const nodes = hasIds ? await this.namedNodes(call, i.InstanceIds!, plan.doc.platformTypes) : await resolveTargets(this.nodes, call.accountId, call.region, i.Targets!);
     if (nodes.length) await call.authorize('ssm:SendCommand', nodes.map((n) => instanceArn(call.region, call.accountId, n.instance_id)));
 
     const now = call.now;
-    const commandId = randomUUID();
+    const commandId = options.commandId ?? randomUUID();
     const timeout = i.TimeoutSeconds ?? 3600;
     const expiresAt = now + timeout * 1000;
     const payload: CommandPayload = {
@@ -119,6 +146,7 @@ export class CommandService {
       ...(i.OutputS3BucketName ? { outputS3BucketName: i.OutputS3BucketName, outputS3KeyPrefix: i.OutputS3KeyPrefix ?? '' } : {}),
       expiresAt,
     };
+    await this.nodePayloads.check(payload, call.accountId, call.region);
     const row: CommandRow = {
       account_id: call.accountId,
       region: call.region,
@@ -150,6 +178,7 @@ export class CommandService {
       payload_id: commandId,
     };
     const saved = await this.core.database.db.transaction().execute(async (trx) => {
+      await this.changes.claim(trx, [commandId]);
       await tables(trx).insertInto('commands').values(row).execute();
       const seq = this.changes.next();
       const invocations = nodes.map((n, k): InvocationRow => ({
@@ -176,7 +205,9 @@ export class CommandService {
       if (nodes.length) await this.nodes.jobs.savePayload(trx, commandId, payload);
       await this.core.scheduler.enqueue({ kind: EXPIRE_JOB, dueAt: expiresAt, dedupeKey: commandId, payload: { commandId } }, trx);
       await this.core.scheduler.enqueue({ kind: ABANDON_JOB, dueAt: row.abandon_at, dedupeKey: commandId, payload: { commandId } }, trx);
-      return nodes.length ? row : refreshCommand(trx, row);
+      if (!nodes.length) return refreshCommand(trx, row, this.core.events);
+      await this.core.events.append(commandEvent(row), trx);
+      return row;
     });
     if (nodes.length) await this.dispatcher.kick(commandId);
     return (await commandById(this.core.database.db, commandId)) ?? saved;
@@ -223,6 +254,7 @@ export class CommandService {
     }
     const now = this.core.clock.now();
     const jobs = await this.core.database.db.transaction().execute(async (trx) => {
+      await this.changes.claim(trx, [commandId]);
       const t = tables(trx);
       let q = t.selectFrom('command_invocations').select(['instance_id', 'dispatched', 'status_details']).where('command_id', '=', commandId);
       if (instanceIds?.length) q = q.where('instance_id', 'in', instanceIds);
@@ -240,6 +272,8 @@ export class CommandService {
         await t.updateTable('command_invocations').set({ status_details: 'Canceled', ended_at: now, change_seq: seq }).where('command_id', '=', commandId).where('instance_id', 'in', notSent.slice(k, k + 500)).execute();
       for (let k = 0; k < sent.length; k += 500)
         await t.updateTable('command_invocations').set({ status_details: 'Cancelling', change_seq: seq }).where('command_id', '=', commandId).where('instance_id', 'in', sent.slice(k, k + 500)).execute();
+      await invocationsChanged(this.core.events, trx, cmd, notSent, 'Canceled');
+      await invocationsChanged(this.core.events, trx, cmd, sent, 'Cancelling');
       const cancelPayload = `cancel:${commandId}`;
       const jobs = sent.map((instanceId): NewJob => ({ instanceId, id: cancelPayload, kind: 'cancel', payloadId: cancelPayload }));
       if (jobs.length) {
@@ -248,7 +282,7 @@ export class CommandService {
         await this.nodes.jobs.enqueue(trx, jobs);
       }
       if (!instanceIds?.length) await t.updateTable('commands').set({ cancel_requested: 1 }).where('command_id', '=', commandId).execute();
-      const after = await refreshCommand(trx, { ...cmd, cancel_requested: instanceIds?.length ? cmd.cancel_requested : 1 });
+      const after = await refreshCommand(trx, { ...cmd, cancel_requested: instanceIds?.length ? cmd.cancel_requested : 1 }, this.core.events);
       return { jobs, before: cmd, after };
     });
     this.nodes.jobs.push(jobs.jobs);
@@ -272,6 +306,7 @@ export class CommandService {
   private async giveUp(commandId: string, from: string[], to: string): Promise<void> {
     const now = this.core.clock.now();
     const changed = await this.core.database.db.transaction().execute(async (trx) => {
+      await this.changes.claim(trx, [commandId]);
       const cmd = await commandById(trx, commandId);
       if (!cmd) return undefined;
       const t = tables(trx);
@@ -283,7 +318,8 @@ export class CommandService {
         await t.updateTable('command_invocations').set({ status_details: to, ended_at: now, final: 1, change_seq: seq }).where('command_id', '=', commandId).where('instance_id', 'in', part).execute();
         await trx.withTables<{ node_jobs: { instance_id: string; job_id: string } }>().deleteFrom('node_jobs').where('job_id', '=', commandId).where('instance_id', 'in', part).execute();
       }
-      return { before: cmd, after: await refreshCommand(trx, cmd) };
+      await invocationsChanged(this.core.events, trx, cmd, ids, to);
+      return { before: cmd, after: await refreshCommand(trx, cmd, this.core.events) };
     });
     if (!changed) return;
     this.events.changed(commandId);
@@ -314,9 +350,12 @@ export class CommandService {
     const now = this.core.clock.now();
     for (const { command_id } of open) {
       const changed = await this.core.database.db.transaction().execute(async (trx) => {
+        await this.changes.claim(trx, [command_id]);
         await tables(trx).updateTable('command_invocations').set({ status_details: 'Undeliverable', ended_at: now, final: 1, change_seq: this.changes.next() }).where('command_id', '=', command_id).where('instance_id', '=', instanceId).execute();
         const cmd = await commandById(trx, command_id);
-        return cmd ? { before: cmd, after: await refreshCommand(trx, cmd) } : undefined;
+        if (!cmd) return undefined;
+        await invocationsChanged(this.core.events, trx, cmd, [instanceId], 'Undeliverable');
+        return { before: cmd, after: await refreshCommand(trx, cmd, this.core.events) };
       });
       this.events.changed(command_id);
       if (changed && changed.before.status_details !== changed.after.status_details) for (const f of this.changeListeners) f(changed.before, changed.after);

@@ -151,4 +151,11 @@ export const commandMigrations: MigrationStep[] = [
       await db.schema.createIndex('command_invocations_by_change').on('command_invocations').columns(['command_id', 'change_seq']).execute();
     },
   },
+  {
+    name: '0910_command_dispatch_sweep',
+    async up(db) {
+      // The dispatch sweep looks for commands with invocations still to send.
+      await db.schema.createIndex('command_invocations_undispatched').on('command_invocations').columns(['dispatched', 'status_details', 'command_id']).execute();
+    },
+  },
 ];

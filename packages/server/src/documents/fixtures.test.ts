@@ -11,6 +11,9 @@ import { invalidFixtures } from './validation/fixtures/invalid/index.js';
 /** The validator's name for a type, as the API spells it. */
 const apiType = (type: string) => (type === 'ChangeTemplate' ? 'Automation.ChangeTemplate' : type) as DocumentType;
 const API_TYPES: readonly string[] = Object.values(DocumentType);
+// A package's manifest names archives that must be in the package store first; the fixtures'
+// checksums name none, so Package documents go through the API in distributor.test.ts.
+const stored = validFixtures.filter((f) => f.type !== 'Package');
 
 // The validator's own fixtures, through the API: the capability stores what the validator
 // accepts and refuses, with the validator's error, what it refuses.
@@ -26,7 +29,7 @@ onEveryEngine('Documents: the validator\'s fixtures through CreateDocument', (en
   });
 
   test('every valid fixture is created as sent and reads back with its type, format and hash', async () => {
-    for (const f of validFixtures) {
+    for (const f of stored) {
       const Name = `valid-${f.name}`;
       const d = (await ssm.send(new CreateDocumentCommand({ Name, Content: f.content, DocumentType: apiType(f.type), DocumentFormat: f.format }))).DocumentDescription!;
       assert.deepEqual([d.DocumentType, d.DocumentFormat, d.Status], [apiType(f.type), f.format, 'Active'], f.name);
@@ -40,7 +43,7 @@ onEveryEngine('Documents: the validator\'s fixtures through CreateDocument', (en
       listed += page.DocumentIdentifiers!.length;
       token = page.NextToken;
     } while (token);
-    assert.equal(listed, validFixtures.length);
+    assert.equal(listed, stored.length);
     const template = (await ssm.send(new DescribeDocumentCommand({ Name: 'valid-change-template' }))).Document!;
     assert.equal(template.DocumentType, 'Automation.ChangeTemplate');
   });

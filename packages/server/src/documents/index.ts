@@ -15,6 +15,9 @@ import { documentStore } from './store.js';
 import { documentMigrations } from './tables.js';
 
 export { registerDocumentUser, type DocumentUser } from './usage.js';
+export { registerPackageFiles, type PackageFile, type PackageFiles } from './package-files.js';
+export { packageVersionIn, type PackageVersion } from './packages.js';
+export type { Attachment } from './service.js';
 export type { ResolvedDocument } from './reads.js';
 /** The ARN to authorize for a document as a caller named it (AWS's names map to AWS's ARNs). */
 export { documentArnFor } from './operations.js';
@@ -40,6 +43,8 @@ export const documentsCapability: Capability = {
       set: async (account, region, name, tags) => {
         await documentStore.setTags(reads.db, account, region, name, tags);
       },
+      list: async (account, region) =>
+        (await reads.db.selectFrom('documents').select(['name', 'tags']).where('account_id', '=', account).where('region', '=', region).execute()).map((r) => ({ id: r.name, tags: JSON.parse(r.tags) as Tags })),
     });
     // For aws:ResourceTag / ssm:resourceTag conditions on document ARNs; AWS's documents carry none.
     core.resourceTags.register('ssm', 'document', async (arn, account, region) => (account ? tagsOf(account, region, arn.slice(arn.indexOf(':document/') + ':document/'.length)) : {}));
@@ -54,4 +59,10 @@ export const documentsCapability: Capability = {
  */
 export function resolveDocument(call: CallContext, nameOrArn: string, version?: string): Promise<ResolvedDocument> {
   return documents(call.core).reads.resolve(call, nameOrArn, version);
+}
+
+/** A version's attachments as GetDocument shows them to this caller (`version`: a number or a version name). */
+export async function documentAttachments(call: CallContext, nameOrArn: string, version: string): Promise<{ Name: string; Size?: number; Hash?: string }[]> {
+  const got = await documents(call.core).reads.get(call, /^[1-9][0-9]*$/.test(version) ? { Name: nameOrArn, DocumentVersion: version } : { Name: nameOrArn, VersionName: version });
+  return got.AttachmentsContent ?? [];
 }

@@ -111,7 +111,7 @@ export class DocumentReads {
     const v = await this.version(at, { version: input.DocumentVersion, versionName: input.VersionName });
     // JSON and YAML convert into each other; TEXT (calendars) has no other form and stays as stored.
     const format = input.DocumentFormat === undefined || v.format === 'TEXT' || input.DocumentFormat === 'TEXT' ? v.format : input.DocumentFormat;
-    const attachments = v.attachments === null ? [] : (JSON.parse(v.attachments) as { Name: string; Url?: string }[]);
+    const attachments = v.attachments === null ? [] : (JSON.parse(v.attachments) as { Name: string; Url?: string; Size?: number; Hash?: string }[]);
     const requires = v.requires === null ? [] : (JSON.parse(v.requires) as unknown[]);
     return {
       Name: at.name,
@@ -124,7 +124,9 @@ export class DocumentReads {
       DocumentType: at.doc.document_type,
       DocumentFormat: format,
       ...(requires.length ? { Requires: requires } : {}),
-      ...(attachments.length ? { AttachmentsContent: attachments.map((a) => ({ Name: a.Name, ...(a.Url !== undefined ? { Url: a.Url } : {}) })) } : {}),
+      ...(attachments.length
+        ? { AttachmentsContent: attachments.map((a) => ({ Name: a.Name, ...(a.Size !== undefined ? { Size: a.Size } : {}), ...(a.Hash !== undefined ? { Hash: a.Hash, HashType: 'Sha256' } : {}), ...(a.Url !== undefined ? { Url: a.Url } : {}) })) }
+        : {}),
       ...(v.review_status !== null ? { ReviewStatus: v.review_status } : {}),
     };
   }

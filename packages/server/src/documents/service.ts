@@ -11,6 +11,7 @@ import type { DocumentReads } from './reads.js';
 import { documentStore, type DocumentDb } from './store.js';
 import type { DocumentRow, DocumentTables, VersionRow } from './tables.js';
 import type { DocumentFormat } from './validation/index.js';
+import { packageFilesOf } from './package-files.js';
 import { documentInUse } from './usage.js';
 import { descriptionOf } from './views.js';
 
@@ -54,8 +55,17 @@ export interface UpdateInput {
   TargetType?: string | undefined;
 }
 
-/** Attachments are recorded, never fetched: a name (given, or the file the location ends in) and where it was. */
-function attachmentsOf(list: Attachment[] | undefined): string | null {
+/**
+ * Outside packages, attachments are recorded, never fetched: a name (given, or the file the
+ * location ends in) and where it was. A package's files are put in the package store first, and
+ * the version keeps each one's name, size and SHA-256.
+ */
+async function attachmentsOf(call: CallContext, type: string, list: Attachment[] | undefined, checked: ReturnType<typeof checkContent>): Promise<string | null> {
+  if (type === 'Package') {
+    const files = packageFilesOf(call.core);
+    if (!files) throw invalidDocumentOperation('Package documents need the package store, which is not running on this server.');
+    return JSON.stringify(await files(call, checked.validated.content, list));
+  }
   if (!list || list.length === 0) return null;
   return JSON.stringify(
     list.map((a) => {
@@ -64,6 +74,13 @@ function attachmentsOf(list: Attachment[] | undefined): string | null {
       return { Name: name, ...(location !== undefined && a.Key !== 'AttachmentReference' ? { Url: location } : {}) };
     }),
   );
+}
+
+/** A package version is named by its manifest's `version` unless the request names it. */
+function packageVersionName(type: string, checked: ReturnType<typeof checkContent>): string | undefined {
+  if (type !== 'Package') return undefined;
+  const v = (checked.validated.content as { version?: unknown }).version;
+  return typeof v === 'string' ? v : undefined;
 }
 
 /** Document writes; each owns its transaction and changes nothing when it refuses. */
@@ -95,8 +112,10 @@ export class DocumentWrites {
     checkTagKeys(Object.keys(tags));
     if (Object.keys(tags).length > MAX_TAGS) throw validation(`A document can have at most ${MAX_TAGS} tags.`);
     const checked = checkContent(input.Content, format, type);
+    const named = { ...input, VersionName: input.VersionName ?? packageVersionName(type, checked) };
+    const attachments = await attachmentsOf(call, type, input.Attachments, checked);
     const doc: DocumentRow = { account_id: account, region, name: input.Name, document_type: type, latest_version: 1, default_version: 1, created_at: call.now, tags: JSON.stringify(tags) };
-    const version = this.versionRow(call, input.Name, 1, input, format, checked, input.TargetType ?? null, input.Requires?.length ? JSON.stringify(input.Requires) : null);
+    const version = this.versionRow(call, input.Name, 1, named, format, checked, input.TargetType ?? null, input.Requires?.length ? JSON.stringify(input.Requires) : null, attachments);
     try {
       await this.db.transaction().execute(async (trx) => {
         if (await documentStore.get(trx, account, region, input.Name)) throw documentAlreadyExists();
@@ -116,11 +135,12 @@ export class DocumentWrites {
     call: CallContext,
     name: string,
     number: number,
-    input: { Content: string; DisplayName?: string | undefined; VersionName?: string | undefined; Attachments?: Attachment[] | undefined },
+    input: { Content: string; DisplayName?: string | undefined; VersionName?: string | undefined },
     format: DocumentFormat,
     checked: ReturnType<typeof checkContent>,
     targetType: string | null,
     requires: string | null,
+    attachments: string | null,
   ): VersionRow {
     const v = checked.validated;
     return {
@@ -139,7 +159,7 @@ export class DocumentWrites {
       parameters: JSON.stringify(checked.parameters),
       platform_types: JSON.stringify(v.platformTypes),
       requires,
-      attachments: attachmentsOf(input.Attachments),
+      attachments,
       created_at: call.now,
       author: call.principal.arn,
       review_status: null,
@@ -161,14 +181,16 @@ export class DocumentWrites {
     const latest = (await documentStore.getVersion(this.db, account, region, input.Name, row.latest_version))!;
     const format = input.DocumentFormat ?? latest.format;
     const checked = checkContent(input.Content, format, row.document_type);
+    const versionName = input.VersionName ?? packageVersionName(row.document_type, checked);
     const keys = await documentStore.versionKeys(this.db, account, region, input.Name);
-    if (input.VersionName !== undefined && keys.some((k) => k.version_name === input.VersionName)) throw duplicateDocumentVersionName(input.VersionName);
+    if (versionName !== undefined && keys.some((k) => k.version_name === versionName)) throw duplicateDocumentVersionName(versionName);
     const targetType = input.TargetType ?? latest.target_type;
     if (keys.some((k) => k.hash === checked.hash && k.target_type === targetType)) throw duplicateDocumentContent();
     if (keys.length >= MAX_VERSIONS) {
       throw documentVersionLimitExceeded(`The document ${input.Name} has ${keys.length} versions, the most a document can have. Delete one or more document versions and try again.`);
     }
-    const version = this.versionRow(call, input.Name, row.latest_version + 1, { ...input, DisplayName: input.DisplayName ?? latest.display_name ?? undefined }, format, checked, targetType, latest.requires);
+    const attachments = await attachmentsOf(call, row.document_type, input.Attachments, checked);
+    const version = this.versionRow(call, input.Name, row.latest_version + 1, { ...input, VersionName: versionName, DisplayName: input.DisplayName ?? latest.display_name ?? undefined }, format, checked, targetType, latest.requires, attachments);
     try {
       await this.db.transaction().execute(async (trx) => {
         const now = await documentStore.get(trx, account, region, input.Name);
@@ -178,7 +200,7 @@ export class DocumentWrites {
       });
     } catch (e) {
       if (!isUniqueViolation(e)) throw e;
-      if (input.VersionName !== undefined && (await documentStore.getVersionByName(this.db, account, region, input.Name, input.VersionName))) throw duplicateDocumentVersionName(input.VersionName);
+      if (versionName !== undefined && (await documentStore.getVersionByName(this.db, account, region, input.Name, versionName))) throw duplicateDocumentVersionName(versionName);
       throw tooManyUpdates(`The document ${input.Name} changed while this update ran; try again.`);
     }
     const doc = { ...row, latest_version: version.version };

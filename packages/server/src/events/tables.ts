@@ -38,4 +38,11 @@ export const eventMigrations: MigrationStep[] = [
       await db.schema.createIndex('events_account_time').on('events').columns(['account_id', 'region', 'time']).execute();
     },
   },
+  {
+    // Old events are pruned across every account (EventLog.prune).
+    name: '0051_events_by_time',
+    async up(db) {
+      await db.schema.createIndex('events_by_time').on('events').column('time').execute();
+    },
+  },
 ];

@@ -26,12 +26,23 @@ export function buildApp(core: Core, options: AppOptions = {}): FastifyInstance 
   const json = jsonEndpoint(core, { trustProxy, bodyLimit });
   const app = Fastify({
     logger: false,
-    trustProxy,
+    // One trusted hop: the client's address is the one the balancer saw (the rightmost
+    // X-Forwarded-For entry); what the client wrote to the left of it is its own claim.
+    trustProxy: trustProxy ? (_address: string, hop: number) => hop === 0 : false,
     bodyLimit,
+    // REST path labels carry whole ARNs, percent-encoded (Resource Groups allows 1,600 characters,
+    // three bytes each encoded); the router's default of 100 refused ordinary group ARNs.
+    maxParamLength: 8192,
+    // The router's own refusals, answered in the REST-JSON error shape like everything else.
+    frameworkErrors: (err, _req, reply) => {
+      const error = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? new AwsError('ValidationException', 'A path label is longer than 8192 characters') : new AwsError('SerializationException', `The request path is not valid: ${err.message}`);
+      void sendJsonError(reply, error, 'application/json');
+    },
     // JSON 1.x calls go straight to their endpoint; the router serves the rest.
     serverFactory: (route) => {
       const handle = (req: IncomingMessage, res: ServerResponse) => {
-        if (req.method === 'POST' && req.headers['x-amz-target']) json(req, res);
+        // Capstan's own endpoints (the console's call endpoint carries X-Amz-Target too) are routed.
+        if (req.method === 'POST' && req.headers['x-amz-target'] && !req.url?.startsWith('/capstan/')) json(req, res);
         else route(req, res);
       };
       return options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, handle) : createServer(handle);

@@ -71,8 +71,14 @@ export function jsonEndpoint(core: Core, options: JsonEndpointOptions): (req: In
   };
 }
 
+/**
+ * Behind a trusted balancer the client is the address the balancer saw, which it appends last
+ * to X-Forwarded-For; entries to its left came from the client and prove nothing (trusting them
+ * would let a caller choose its aws:SourceIp).
+ */
 function sourceIp(req: IncomingMessage, trustProxy: boolean): string {
   const forwarded = req.headers['x-forwarded-for'];
-  const ip = trustProxy && typeof forwarded === 'string' && forwarded ? forwarded.split(',')[0]!.trim() : (req.socket.remoteAddress ?? '');
+  const hops = trustProxy && typeof forwarded === 'string' ? forwarded.split(',').map((h) => h.trim()).filter(Boolean) : [];
+  const ip = hops.length ? hops[hops.length - 1]! : (req.socket.remoteAddress ?? '');
   return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
 }

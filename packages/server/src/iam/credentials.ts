@@ -50,6 +50,16 @@ interface CacheEntry {
 /** Stored documents were checked against their own quota when written. */
 const STORED = { maxSize: Number.MAX_SAFE_INTEGER };
 
+/** What AllowUsersToChangePassword gives every user of the account: their own ChangePassword, and reading the policy. */
+const selfServicePasswordPolicy = (arn: string) =>
+  JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      { Effect: 'Allow', Action: 'iam:ChangePassword', Resource: arn },
+      { Effect: 'Allow', Action: 'iam:GetAccountPasswordPolicy', Resource: '*' },
+    ],
+  });
+
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
 /**
@@ -104,37 +114,56 @@ export class CredentialResolver {
     return { secretAccessKey, principal, active: key.status === 'Active', expiresAt: key.expires_at, sessionTokenHash: key.session_token_hash };
   }
 
-  private async userPrincipal(key: AccessKeyRow): Promise<Principal | undefined> {
-    const user = await iamStore.getUser(this.iam.db, key.account_id, key.owner_name);
+  private userPrincipal(key: AccessKeyRow): Promise<Principal | undefined> {
+    return this.principalOfUser(key.account_id, key.owner_name, key.access_key_id);
+  }
+
+  private async sessionPrincipal(key: AccessKeyRow): Promise<Principal | undefined> {
+    if (!key.session_name) return undefined;
+    const principal = await this.principalOfRole(key.account_id, key.owner_name, key.session_name, key.access_key_id);
+    if (!principal || !key.session_policy) return principal;
+    return { ...principal, sessionPolicy: parsePolicyDocument(key.session_policy, STORED) };
+  }
+
+  /**
+   * A user as a principal with the policies they have now: for work the server carries on in
+   * their name after their call returned (an automation started without a role). `accessKeyId`
+   * is the key that work was started with, for the audit trail.
+   */
+  async principalOfUser(accountId: string, userName: string, accessKeyId = ''): Promise<Principal | undefined> {
+    const user = await iamStore.getUser(this.iam.db, accountId, userName);
     if (!user) return undefined;
-    const docs = await this.iam.policyDocumentsOf(this.iam.db, key.account_id, 'user', user.name);
+    const docs = await this.iam.policyDocumentsOf(this.iam.db, accountId, 'user', user.name);
+    const arn = userArn(accountId, user.path, user.name);
+    // AllowUsersToChangePassword grants this at the account level, as IAM does; the user's own denies still win.
+    if ((await iamStore.getPasswordPolicy(this.iam.db, accountId))?.allow_users_to_change_password === 1) docs.push(selfServicePasswordPolicy(arn));
     return {
       kind: 'user',
-      accountId: key.account_id,
-      arn: userArn(key.account_id, user.path, user.name),
+      accountId,
+      arn,
       userId: user.user_id,
       name: user.name,
-      accessKeyId: key.access_key_id,
+      accessKeyId,
       tags: JSON.parse(user.tags) as Tags,
       policies: docs.map((d) => parsePolicyDocument(d, STORED)),
     };
   }
 
-  private async sessionPrincipal(key: AccessKeyRow): Promise<Principal | undefined> {
-    const role = await iamStore.getRole(this.iam.db, key.account_id, key.owner_name);
-    if (!role || !key.session_name) return undefined;
-    const docs = await this.iam.policyDocumentsOf(this.iam.db, key.account_id, 'role', role.name);
+  /** A session of a role, with the role's policies as they are now (an automation acting as its assumeRole). */
+  async principalOfRole(accountId: string, roleName: string, sessionName: string, accessKeyId = ''): Promise<Principal | undefined> {
+    const role = await iamStore.getRole(this.iam.db, accountId, roleName);
+    if (!role) return undefined;
+    const docs = await this.iam.policyDocumentsOf(this.iam.db, accountId, 'role', role.name);
     return {
       kind: 'assumed-role',
-      accountId: key.account_id,
-      arn: assumedRoleArn(key.account_id, role.name, key.session_name),
-      userId: `${role.role_id}:${key.session_name}`,
+      accountId,
+      arn: assumedRoleArn(accountId, role.name, sessionName),
+      userId: `${role.role_id}:${sessionName}`,
       name: role.name,
-      sessionName: key.session_name,
-      accessKeyId: key.access_key_id,
+      sessionName,
+      accessKeyId,
       tags: JSON.parse(role.tags) as Tags,
       policies: docs.map((d) => parsePolicyDocument(d, STORED)),
-      ...(key.session_policy ? { sessionPolicy: parsePolicyDocument(key.session_policy, STORED) } : {}),
     };
   }
 

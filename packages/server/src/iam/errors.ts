@@ -8,3 +8,5 @@ export const limitExceeded = (message: string) => new AwsError('LimitExceeded', 
 export const malformedPolicyDocument = (message: string) => new AwsError('MalformedPolicyDocument', message, { status: 400 });
 export const invalidInput = (message: string) => new AwsError('InvalidInput', message, { status: 400 });
 export const accessDenied = (message: string) => new AwsError('AccessDenied', message, { status: 403 });
+export const invalidUserType = (message: string) => new AwsError('InvalidUserType', message, { status: 400 });
+export const entityTemporarilyUnmodifiable = (message: string) => new AwsError('EntityTemporarilyUnmodifiable', message, { status: 409 });

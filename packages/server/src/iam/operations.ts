@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { defineOperation, type AnyOperation } from '../protocol/registry.js';
 import { IAM } from '../protocol/services.js';
 import type { CallContext } from '../protocol/context.js';
-import { noSuchEntity } from './errors.js';
+import { invalidUserType, noSuchEntity } from './errors.js';
+import { noSuchPolicy, type LoginProfile, type PasswordPolicy } from './login-profiles.js';
 import type { Tags } from './service.js';
 import type { RoleRow, UserRow } from './tables.js';
 
@@ -15,6 +16,9 @@ const policyArn = z.string().min(20).max(2048);
 const accessKeyId = z.string().min(16).max(128).regex(/^[\w]+$/);
 const tagList = z.array(z.object({ Key: z.string().min(1).max(128), Value: z.string().max(256) })).max(50);
 const paging = { Marker: z.string().optional(), MaxItems: z.coerce.number().int().min(1).max(1000).optional() };
+const password = z.string().min(1).max(128).regex(/^[\u0009\u000A\u000D\u0020-\u00FF]+$/);
+/** The Query protocol carries booleans as the words `true` and `false`. */
+const queryBoolean = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
 
 const userResource = (call: CallContext, name?: string) => [`arn:aws:iam::${call.accountId}:user/${name ?? callerUserName(call)}`];
 const roleResource = (call: CallContext, name: string) => [`arn:aws:iam::${call.accountId}:role/${name}`];
@@ -240,6 +244,115 @@ function ownerPolicyOps(kind: 'user' | 'role'): AnyOperation[] {
   ];
 }
 
+const loginProfileOut = (p: LoginProfile) => ({ UserName: p.userName, CreateDate: new Date(p.createdAt), PasswordResetRequired: p.passwordResetRequired });
+
+const loginProfileOps: AnyOperation[] = [
+  op({
+    service: IAM, name: 'CreateLoginProfile',
+    input: z.object({ UserName: name64.optional(), Password: password, PasswordResetRequired: queryBoolean.optional() }),
+    sensitive: ['Password'],
+    resources: (i, c) => userResource(c, i.UserName),
+    handler: async (i, c) => ({ LoginProfile: loginProfileOut(await c.core.iam.loginProfiles.create(c.accountId, i.UserName ?? callerUserName(c), i.Password, i.PasswordResetRequired ?? false)) }),
+  }),
+  op({
+    service: IAM, name: 'GetLoginProfile',
+    input: z.object({ UserName: name64.optional() }),
+    resources: (i, c) => userResource(c, i.UserName),
+    handler: async (i, c) => ({ LoginProfile: loginProfileOut(await c.core.iam.loginProfiles.get(c.accountId, i.UserName ?? callerUserName(c))) }),
+  }),
+  op({
+    service: IAM, name: 'UpdateLoginProfile',
+    input: z.object({ UserName: name64, Password: password.optional(), PasswordResetRequired: queryBoolean.optional() }),
+    sensitive: ['Password'],
+    resources: (i, c) => userResource(c, i.UserName),
+    handler: async (i, c) => {
+      await c.core.iam.loginProfiles.update(c.accountId, i.UserName, {
+        ...(i.Password !== undefined ? { password: i.Password } : {}),
+        ...(i.PasswordResetRequired !== undefined ? { passwordResetRequired: i.PasswordResetRequired } : {}),
+      });
+      return {};
+    },
+  }),
+  op({
+    service: IAM, name: 'DeleteLoginProfile',
+    input: z.object({ UserName: name64.optional() }),
+    resources: (i, c) => userResource(c, i.UserName),
+    handler: async (i, c) => (await c.core.iam.loginProfiles.delete(c.accountId, i.UserName ?? callerUserName(c)), {}),
+  }),
+];
+
+const passwordPolicyOut = (p: PasswordPolicy) => ({
+  MinimumPasswordLength: p.minimumLength,
+  RequireSymbols: p.requireSymbols,
+  RequireNumbers: p.requireNumbers,
+  RequireUppercaseCharacters: p.requireUppercase,
+  RequireLowercaseCharacters: p.requireLowercase,
+  AllowUsersToChangePassword: p.allowUsersToChangePassword,
+  ExpirePasswords: p.maxPasswordAge !== undefined,
+  MaxPasswordAge: p.maxPasswordAge,
+  PasswordReusePrevention: p.passwordReusePrevention,
+  HardExpiry: p.hardExpiry,
+});
+
+/** The integers of the Query protocol arrive as text. */
+const queryInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const passwordPolicyOps: AnyOperation[] = [
+  op({
+    service: IAM, name: 'UpdateAccountPasswordPolicy',
+    input: z.object({
+      MinimumPasswordLength: queryInt(6, 128).optional(),
+      RequireSymbols: queryBoolean.optional(),
+      RequireNumbers: queryBoolean.optional(),
+      RequireUppercaseCharacters: queryBoolean.optional(),
+      RequireLowercaseCharacters: queryBoolean.optional(),
+      AllowUsersToChangePassword: queryBoolean.optional(),
+      MaxPasswordAge: queryInt(1, 1095).optional(),
+      PasswordReusePrevention: queryInt(1, 24).optional(),
+      HardExpiry: queryBoolean.optional(),
+    }),
+    handler: async (i, c) => {
+      await c.core.iam.loginProfiles.setPolicy(c.accountId, {
+        ...(i.MinimumPasswordLength !== undefined ? { minimumLength: i.MinimumPasswordLength } : {}),
+        ...(i.RequireSymbols !== undefined ? { requireSymbols: i.RequireSymbols } : {}),
+        ...(i.RequireNumbers !== undefined ? { requireNumbers: i.RequireNumbers } : {}),
+        ...(i.RequireUppercaseCharacters !== undefined ? { requireUppercase: i.RequireUppercaseCharacters } : {}),
+        ...(i.RequireLowercaseCharacters !== undefined ? { requireLowercase: i.RequireLowercaseCharacters } : {}),
+        ...(i.AllowUsersToChangePassword !== undefined ? { allowUsersToChangePassword: i.AllowUsersToChangePassword } : {}),
+        ...(i.MaxPasswordAge !== undefined ? { maxPasswordAge: i.MaxPasswordAge } : {}),
+        ...(i.PasswordReusePrevention !== undefined ? { passwordReusePrevention: i.PasswordReusePrevention } : {}),
+        ...(i.HardExpiry !== undefined ? { hardExpiry: i.HardExpiry } : {}),
+      });
+      return {};
+    },
+  }),
+  op({
+    service: IAM, name: 'GetAccountPasswordPolicy',
+    input: z.object({}),
+    handler: async (_i, c) => {
+      const policy = await c.core.iam.loginProfiles.policy(c.accountId);
+      if (!policy) throw noSuchPolicy(c.accountId);
+      return { PasswordPolicy: passwordPolicyOut(policy) };
+    },
+  }),
+  op({
+    service: IAM, name: 'DeleteAccountPasswordPolicy',
+    input: z.object({}),
+    handler: async (_i, c) => (await c.core.iam.loginProfiles.deletePolicy(c.accountId), {}),
+  }),
+  op({
+    service: IAM, name: 'ChangePassword',
+    input: z.object({ OldPassword: password, NewPassword: password }),
+    sensitive: ['OldPassword', 'NewPassword'],
+    // The caller's own user: allowed by iam:ChangePassword on it, or by the account's AllowUsersToChangePassword.
+    resources: (_i, c) => {
+      if (c.principal.kind !== 'user') throw invalidUserType('Only an IAM user can change its own password.');
+      return [c.principal.arn];
+    },
+    handler: async (i, c) => (await c.core.iam.loginProfiles.change(c.accountId, c.principal.name, i.OldPassword, i.NewPassword), {}),
+  }),
+];
+
 type PolicyInfo = Awaited<ReturnType<CallContext['core']['iam']['getPolicy']>>;
 const policyOut = (p: PolicyInfo) => ({
   PolicyName: p.name, PolicyId: p.policyId, Arn: p.arn, Path: p.path, DefaultVersionId: 'v1', IsAttachable: true,
@@ -285,4 +398,4 @@ const policyOps: AnyOperation[] = [
   }),
 ];
 
-export const iamOperations: AnyOperation[] = [...userOps, ...keyOps, ...roleOps, ...ownerPolicyOps('user'), ...ownerPolicyOps('role'), ...policyOps];
+export const iamOperations: AnyOperation[] = [...userOps, ...keyOps, ...loginProfileOps, ...passwordPolicyOps, ...roleOps, ...ownerPolicyOps('user'), ...ownerPolicyOps('role'), ...policyOps];

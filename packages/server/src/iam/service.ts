@@ -5,6 +5,7 @@ import type { Database } from '../store/database.js';
 import { accountRootArn, parseEntityArn, policyArn, roleArn, userArn } from './arn.js';
 import { deleteConflict, entityAlreadyExists, invalidInput, limitExceeded, malformedPolicyDocument, noSuchEntity } from './errors.js';
 import { newAccountId, newSecretAccessKey, uniqueId } from './ids.js';
+import { LoginProfiles } from './login-profiles.js';
 import { MANAGED_POLICIES, MalformedPolicyDocumentError, managedPolicyByArn, parsePolicyDocument } from './policy/index.js';
 import { iamStore, type IamDb } from './store.js';
 import type { AccessKeyRow, IamTables, ManagedPolicyRow, OwnerKind, RoleRow, UserRow } from './tables.js';
@@ -39,6 +40,7 @@ export const secretContext = (accessKeyId: string) => `capstan:iam:access-key:${
  */
 export class IamService {
   readonly db: IamDb;
+  readonly loginProfiles: LoginProfiles;
 
   constructor(
     database: Database,
@@ -47,6 +49,7 @@ export class IamService {
     private readonly onChange: () => void = () => {},
   ) {
     this.db = database.db.withTables<IamTables>();
+    this.loginProfiles = new LoginProfiles(this.db, clock, (id, secret) => seal(rootKey, secret, secretContext(id)), (fn) => this.write(fn));
   }
 
   private async write<T>(fn: (trx: IamDb) => Promise<T>): Promise<T> {
@@ -102,13 +105,15 @@ export class IamService {
     return (await iamStore.listUsers(this.db, account)).filter((u) => u.path.startsWith(pathPrefix));
   }
 
-  /** As in AWS, a user with keys or policies must be emptied first. */
+  /** As in AWS, a user with keys, a password or policies must be emptied first. */
   async deleteUser(account: string, name: string): Promise<void> {
     await this.write(async (trx) => {
       if (!(await iamStore.getUser(trx, account, name))) throw noSuchEntity(`The user with name ${name} cannot be found.`);
+      if (await this.loginProfiles.exists(trx, account, name)) throw deleteConflict('Cannot delete entity, must delete login profile first.');
       if ((await iamStore.listAccessKeys(trx, account, 'user', name)).length > 0) throw deleteConflict('Cannot delete entity, must delete access keys first.');
       if ((await iamStore.listInline(trx, account, 'user', name)).length > 0) throw deleteConflict('Cannot delete entity, must delete policies first.');
       if ((await iamStore.listAttachments(trx, account, 'user', name)).length > 0) throw deleteConflict('Cannot delete entity, must detach all policies first.');
+      await iamStore.deleteConsoleKeys(trx, account, name);
       await iamStore.deleteUser(trx, account, name);
     });
   }
@@ -171,8 +176,7 @@ export class IamService {
   async updateAccessKey(account: string, userName: string, accessKeyId: string, status: 'Active' | 'Inactive'): Promise<void> {
     await this.write(async (trx) => {
       const key = await iamStore.getAccessKey(trx, accessKeyId);
-      if (!key || key.account_id !== account || key.owner_kind !== 'user' || key.owner_name !== userName)
-        throw noSuchEntity(`The Access Key with id ${accessKeyId} cannot be found.`);
+      if (!isLongTermKeyOf(key, account, userName)) throw noSuchEntity(`The Access Key with id ${accessKeyId} cannot be found.`);
       await iamStore.setAccessKeyStatus(trx, account, accessKeyId, status);
     });
   }
@@ -180,8 +184,7 @@ export class IamService {
   async deleteAccessKey(account: string, userName: string, accessKeyId: string): Promise<void> {
     await this.write(async (trx) => {
       const key = await iamStore.getAccessKey(trx, accessKeyId);
-      if (!key || key.account_id !== account || key.owner_kind !== 'user' || key.owner_name !== userName)
-        throw noSuchEntity(`The Access Key with id ${accessKeyId} cannot be found.`);
+      if (!isLongTermKeyOf(key, account, userName)) throw noSuchEntity(`The Access Key with id ${accessKeyId} cannot be found.`);
       await iamStore.deleteAccessKey(trx, account, accessKeyId);
     });
   }
@@ -368,6 +371,11 @@ export class IamService {
   }
 
   rootArn = accountRootArn;
+}
+
+/** A user's own key: console-session keys are the server's, not the user's to change. */
+function isLongTermKeyOf(key: AccessKeyRow | undefined, account: string, userName: string): boolean {
+  return key !== undefined && key.account_id === account && key.owner_kind === 'user' && key.owner_name === userName && key.expires_at === null;
 }
 
 /** IAM's size quotas, in characters without white space. */

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { AccessKeyRow, AccountRow, AttachmentRow, IamTables, InlinePolicyRow, ManagedPolicyRow, OwnerKind, RoleRow, UserRow } from './tables.js';
+import type { AccessKeyRow, AccountRow, AttachmentRow, IamTables, InlinePolicyRow, LoginProfileRow, ManagedPolicyRow, OwnerKind, PasswordPolicyRow, RoleRow, UserRow } from './tables.js';
 
 export type IamDb = Kysely<IamTables>;
 
@@ -34,6 +34,7 @@ export const iamStore = {
     db.deleteFrom('iam_roles').where('account_id', '=', account).where('name', '=', name).execute(),
 
   getAccessKey: (db: IamDb, id: string) => db.selectFrom('iam_access_keys').selectAll().where('access_key_id', '=', id).executeTakeFirst(),
+  /** Long-term keys only: the expiring keys of sessions are not the owner's to list or count. */
   listAccessKeys: (db: IamDb, account: string, kind: OwnerKind, owner: string) =>
     db
       .selectFrom('iam_access_keys')
@@ -41,6 +42,7 @@ export const iamStore = {
       .where('account_id', '=', account)
       .where('owner_kind', '=', kind)
       .where('owner_name', '=', owner)
+      .where('expires_at', 'is', null)
       .orderBy('created_at')
       .execute(),
   insertAccessKey: (db: IamDb, row: AccessKeyRow) => db.insertInto('iam_access_keys').values(row).execute(),
@@ -50,6 +52,32 @@ export const iamStore = {
     db.deleteFrom('iam_access_keys').where('account_id', '=', account).where('access_key_id', '=', id).executeTakeFirst(),
   deleteExpiredSessions: (db: IamDb, now: number) =>
     db.deleteFrom('iam_access_keys').where('expires_at', 'is not', null).where('expires_at', '<', now).executeTakeFirst(),
+  /** The keys of a user's console sessions (expiring user keys). */
+  deleteConsoleKeys: (db: IamDb, account: string, user: string) =>
+    db
+      .deleteFrom('iam_access_keys')
+      .where('account_id', '=', account)
+      .where('owner_kind', '=', 'user')
+      .where('owner_name', '=', user)
+      .where('expires_at', 'is not', null)
+      .executeTakeFirst(),
+  deleteConsoleKey: (db: IamDb, id: string) =>
+    db.deleteFrom('iam_access_keys').where('access_key_id', '=', id).where('owner_kind', '=', 'user').where('expires_at', 'is not', null).executeTakeFirst(),
+
+  getLoginProfile: (db: IamDb, account: string, user: string) =>
+    db.selectFrom('iam_login_profiles').selectAll().where('account_id', '=', account).where('user_name', '=', user).executeTakeFirst(),
+  insertLoginProfile: (db: IamDb, row: LoginProfileRow) => db.insertInto('iam_login_profiles').values(row).execute(),
+  updateLoginProfile: (db: IamDb, account: string, user: string, set: Partial<Pick<LoginProfileRow, 'password_hash' | 'password_reset_required' | 'password_changed_at' | 'password_history'>>) =>
+    db.updateTable('iam_login_profiles').set(set).where('account_id', '=', account).where('user_name', '=', user).executeTakeFirst(),
+  deleteLoginProfile: (db: IamDb, account: string, user: string) =>
+    db.deleteFrom('iam_login_profiles').where('account_id', '=', account).where('user_name', '=', user).executeTakeFirst(),
+
+  getPasswordPolicy: (db: IamDb, account: string) => db.selectFrom('iam_password_policies').selectAll().where('account_id', '=', account).executeTakeFirst(),
+  async putPasswordPolicy(db: IamDb, row: PasswordPolicyRow): Promise<void> {
+    await db.deleteFrom('iam_password_policies').where('account_id', '=', row.account_id).execute();
+    await db.insertInto('iam_password_policies').values(row).execute();
+  },
+  deletePasswordPolicy: (db: IamDb, account: string) => db.deleteFrom('iam_password_policies').where('account_id', '=', account).executeTakeFirst(),
 
   getManagedPolicy: (db: IamDb, account: string, arn: string) =>
     db.selectFrom('iam_managed_policies').selectAll().where('account_id', '=', account).where('arn', '=', arn).executeTakeFirst(),

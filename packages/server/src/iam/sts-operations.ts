@@ -3,8 +3,9 @@ import { AwsError } from '../protocol/errors.js';
 import { defineOperation } from '../protocol/registry.js';
 import { STS } from '../protocol/services.js';
 import { parseEntityArn } from './arn.js';
-import { evaluatePolicies, MalformedPolicyDocumentError, parsePolicyDocument } from './policy/index.js';
+import { MalformedPolicyDocumentError, parsePolicyDocument } from './policy/index.js';
 import type { Principal } from './credentials.js';
+import { trustPolicyAllows } from './trust-policy.js';
 import { iamStore } from './store.js';
 
 const getCallerIdentity = defineOperation({
@@ -65,23 +66,7 @@ function accessDenied(principal: Principal, roleArn: string): AwsError {
  * The caller's own policies were already checked for sts:AssumeRole by the pipeline.
  */
 function trustAllows(trustPolicy: string, principal: Principal, now: number): boolean {
-  const doc = JSON.parse(trustPolicy) as { Statement: unknown };
-  const statements = (Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement]) as Record<string, unknown>[];
-  let allowed = false;
-  for (const st of statements) {
-    if (!principalMatches(st.Principal, principal)) continue;
-    const { Principal: _p, ...rest } = st;
-    const policy = parsePolicyDocument(JSON.stringify({ Version: '2012-10-17', Statement: [{ ...rest, Resource: '*' }] }));
-    const result = evaluatePolicies([policy], {
-      action: 'sts:AssumeRole',
-      resource: '*',
-      principal: { arn: principal.arn, accountId: principal.accountId, userId: principal.userId, tags: principal.tags },
-      context: { 'aws:CurrentTime': new Date(now).toISOString() },
-    });
-    if (result.decision === 'ExplicitDeny') return false;
-    if (result.decision === 'Allow') allowed = true;
-  }
-  return allowed;
+  return trustPolicyAllows(trustPolicy, (spec) => principalMatches(spec, principal), { arn: principal.arn, accountId: principal.accountId, userId: principal.userId, tags: principal.tags }, now);
 }
 
 function principalMatches(spec: unknown, principal: Principal): boolean {

@@ -33,7 +33,10 @@ export interface RoleRow {
 export interface AccessKeyRow {
   access_key_id: string;
   account_id: string;
-  /** `user` for long-term keys; `role` for AssumeRole sessions. */
+  /**
+   * `user` for long-term keys, and for the keys of console sessions signed in with a password
+   * (those expire, and are the user's only while the session lives); `role` for AssumeRole sessions.
+   */
   owner_kind: OwnerKind;
   owner_name: string;
   session_name: string | null;
@@ -75,6 +78,36 @@ export interface AttachmentRow {
   policy_arn: string;
 }
 
+/** A user's console password (AWS's login profile). */
+export interface LoginProfileRow {
+  account_id: string;
+  user_name: string;
+  /** scrypt, with its salt and parameters (iam/password.ts); the password itself is never stored. */
+  password_hash: string;
+  password_reset_required: number;
+  created_at: number;
+  /** When the password was last set; null for profiles made before this was kept (created_at then). */
+  password_changed_at: number | null;
+  /** JSON array of the hashes of earlier passwords, newest first, for the policy's reuse prevention. */
+  password_history: string | null;
+}
+
+/** An account's password policy (AWS's account password policy); no row means IAM's default rules. */
+export interface PasswordPolicyRow {
+  account_id: string;
+  minimum_password_length: number;
+  require_symbols: number;
+  require_numbers: number;
+  require_uppercase: number;
+  require_lowercase: number;
+  allow_users_to_change_password: number;
+  /** Days; null when passwords do not expire. */
+  max_password_age: number | null;
+  /** How many earlier passwords may not be used again; null for none. */
+  password_reuse_prevention: number | null;
+  hard_expiry: number;
+}
+
 export type IamTables = {
   accounts: AccountRow;
   iam_users: UserRow;
@@ -83,6 +116,8 @@ export type IamTables = {
   iam_managed_policies: ManagedPolicyRow;
   iam_inline_policies: InlinePolicyRow;
   iam_attachments: AttachmentRow;
+  iam_login_profiles: LoginProfileRow;
+  iam_password_policies: PasswordPolicyRow;
 };
 
 export const iamMigrations: MigrationStep[] = [
@@ -164,6 +199,40 @@ export const iamMigrations: MigrationStep[] = [
         .addColumn('policy_arn', 'text', (c) => c.notNull())
         .addPrimaryKeyConstraint('iam_attachments_pk', ['account_id', 'owner_kind', 'owner_name', 'policy_arn'])
         .execute();
+    },
+  },
+  {
+    name: '0110_iam_login_profiles',
+    async up(db) {
+      await db.schema
+        .createTable('iam_login_profiles')
+        .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+        .addColumn('user_name', 'text', (c) => c.notNull())
+        .addColumn('password_hash', 'text', (c) => c.notNull())
+        .addColumn('password_reset_required', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('iam_login_profiles_pk', ['account_id', 'user_name'])
+        .execute();
+    },
+  },
+  {
+    name: '0120_iam_password_policy',
+    async up(db) {
+      await db.schema
+        .createTable('iam_password_policies')
+        .addColumn('account_id', 'text', (c) => c.primaryKey().references('accounts.id'))
+        .addColumn('minimum_password_length', 'integer', (c) => c.notNull())
+        .addColumn('require_symbols', 'integer', (c) => c.notNull())
+        .addColumn('require_numbers', 'integer', (c) => c.notNull())
+        .addColumn('require_uppercase', 'integer', (c) => c.notNull())
+        .addColumn('require_lowercase', 'integer', (c) => c.notNull())
+        .addColumn('allow_users_to_change_password', 'integer', (c) => c.notNull())
+        .addColumn('max_password_age', 'integer')
+        .addColumn('password_reuse_prevention', 'integer')
+        .addColumn('hard_expiry', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema.alterTable('iam_login_profiles').addColumn('password_changed_at', 'bigint').execute();
+      await db.schema.alterTable('iam_login_profiles').addColumn('password_history', 'text').execute();
     },
   },
 ];

@@ -118,6 +118,7 @@ export class KeyLifecycle {
   async runDeletion(job: Job): Promise<void> {
     const p = job.payload as KeyJobPayload;
     await this.keyring.db.transaction().execute(async (trx) => {
+      await job.settle(trx);
       const row = await kmsStore.getKey(trx, p.account, p.region, p.keyId);
       if (!row || row.state !== 'PendingDeletion' || row.deletion_date === null || row.deletion_date > this.core.clock.now()) return;
       await kmsStore.deleteKey(trx, p.account, p.region, p.keyId);
@@ -161,6 +162,7 @@ export class KeyLifecycle {
   async runRotation(job: Job): Promise<void> {
     const p = job.payload as KeyJobPayload;
     await this.keyring.write(p.account, p.region, p.keyId, async (trx) => {
+      await job.settle(trx);
       const row = await kmsStore.getKey(trx, p.account, p.region, p.keyId);
       const now = this.core.clock.now();
       if (!row || !row.rotation_enabled || row.next_rotation_at !== p.at || row.next_rotation_at > now) return;

@@ -1,5 +1,5 @@
 import { createPublicKey, randomBytes, verify } from 'node:crypto';
-import { challengeBytes, type AckMessage, type OutputMessage, type ReplyMessage } from '@capstan/wire';
+import { challengeBytes, type AckMessage, type HelloInfo, type InventoryItem, type OutputMessage, type ReplyMessage } from '@capstan/wire';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
@@ -30,6 +30,19 @@ function lastError(v: unknown): { last_error: string; last_error_at: number } | 
   return { last_error: e.message.slice(0, 500), last_error_at: Math.round(e.at) };
 }
 
+/** The node's boot as the hello reports it, in whole seconds; undefined from an agent that does not report boots. */
+function bootTime(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) && v > 0 && v < 1e15 ? Math.round(v / 1000) * 1000 : undefined;
+}
+
+function isInventoryItem(v: unknown): v is InventoryItem {
+  const i = v as Partial<InventoryItem> | null;
+  return (
+    typeof i === 'object' && i !== null && typeof i.TypeName === 'string' && typeof i.SchemaVersion === 'string' && typeof i.CaptureTime === 'string' &&
+    Array.isArray(i.Content) && i.Content.every((r) => typeof r === 'object' && r !== null && Object.values(r).every((x) => typeof x === 'string'))
+  );
+}
+
 /** The agent-facing endpoints: registration over HTTP and the control channel over WebSocket. */
 export function attachAgentEndpoints(app: FastifyInstance, nodes: NodeService): void {
   app.post(REGISTER_PATH, async (req, reply) => {
@@ -58,8 +71,9 @@ export function attachAgentEndpoints(app: FastifyInstance, nodes: NodeService): 
     }
   });
 
-  // Output arrives in pieces of at most 64 KiB, base64 in JSON; a reply carries two previews.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 256 * 1024 });
+  // Output arrives in pieces of at most 64 KiB, base64 in JSON; a reply carries two previews; an
+  // inventory report carries one type (a node's package list can pass a megabyte).
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 8 * 1024 * 1024 });
   const channels = new Map<string, WebSocket>();
   const jobs = nodes.jobs;
   nodes.closeChannel = (instanceId) => channels.get(instanceId)?.close(CLOSE_REFUSED, 'instance deregistered');
@@ -81,6 +95,9 @@ export function attachAgentEndpoints(app: FastifyInstance, nodes: NodeService): 
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'error', message: reason }));
       ws.close(CLOSE_REFUSED, reason.slice(0, 120));
     };
+    // A frame over maxPayload or breaking the WebSocket framing: ws closes the socket itself
+    // (1009, 1002) and reports it here; unheard, the error would bring the whole server down.
+    ws.on('error', () => undefined);
     ws.send(JSON.stringify({ type: 'challenge', nonce: nonce.toString('base64'), pingMs: nodes.pingMs }));
     ws.on('message', (data) => {
       let m: Record<string, unknown>;
@@ -89,12 +106,15 @@ export function attachAgentEndpoints(app: FastifyInstance, nodes: NodeService): 
       } catch {
         return refuse('messages must be JSON');
       }
+      if (m === null || typeof m !== 'object' || Array.isArray(m)) return refuse('messages must be JSON objects');
       if (state === 'challenged' && m.type === 'hello') {
         // Each challenge is answered once: a second hello on this connection is a replay.
         state = 'verifying';
         void hello(m).catch(() => refuse('internal error'));
       } else if (state === 'ready' && m.type === 'ping') {
-        void nodes.update(instanceId, { last_ping_at: nodes.core.clock.now(), connected: 1 }).then(
+        // The ping also re-asserts who holds the channel: a replica wrongly declared dead (a long
+        // pause) takes its nodes back.
+        void nodes.update(instanceId, { last_ping_at: nodes.core.clock.now(), connected: 1, channel_replica: nodes.core.cluster.replicaId }).then(
           () => ws.readyState === ws.OPEN && ws.send(JSON.stringify({ type: 'pong' })),
           () => undefined,
         );
@@ -102,6 +122,10 @@ export function attachAgentEndpoints(app: FastifyInstance, nodes: NodeService): 
         void stageKey(m).catch(() => refuse('internal error'));
       } else if (state === 'ready' && (m.type === 'ack' || m.type === 'reply' || m.type === 'output')) {
         agentMessage(m);
+      } else if (state === 'ready' && m.type === 'inventory') {
+        inventory(m);
+      } else if (state === 'ready' && m.type === 'patch-report') {
+        patchReport(m);
       } else if (state === 'ready' && nodes.agentMessageHandlers.some((h) => h(instanceId, m))) {
         // taken by another capability (sessions: session-ack)
       } else if (state !== 'verifying') refuse(`unexpected ${str(m.type, 20) || 'message'} in state ${state}`);
@@ -126,12 +150,59 @@ export function attachAgentEndpoints(app: FastifyInstance, nodes: NodeService): 
         () => undefined,
       );
     };
+    // Inventory goes to the capability that keeps it; acknowledged once it has it, so the agent
+    // never loses a report. `inventoryResend` makes the agent forget its hashes and send every
+    // type in full next time: asked by the handler (it lacks what an unchanged type refers to) or
+    // when nothing keeps inventory (the report is logged and dropped).
+    const inventory = (m: Record<string, unknown>) => {
+      if (typeof m.replyId !== 'string' || !Array.isArray(m.items)) return;
+      const replyId = m.replyId;
+      const items = (m.items as unknown[]).filter(isInventoryItem);
+      const id = instanceId;
+      const handled = (async (): Promise<boolean> => {
+        const handler = nodes.inventoryHandler;
+        if (!handler) {
+          app.log.warn(`inventory from ${id} dropped: nothing receives inventory (${items.map((i) => i.TypeName).join(', ')})`);
+          return true;
+        }
+        const row = await nodes.instanceById(id);
+        if (!row) return false;
+        return (await handler(row.account_id, row.region, id, items))?.resend === true;
+      })();
+      handled.then(
+        (resend) => ws.readyState === ws.OPEN && ws.send(JSON.stringify({ type: 'reply-ack', replyId, ...(resend ? { inventoryResend: true } : {}) })),
+        (e: unknown) => app.log.warn(`inventory from ${id} not stored: ${(e as Error).message}`),
+      );
+    };
+    // Patch reports go to the capability that keeps them, acknowledged once stored (or dropped
+    // when nothing keeps them), like inventory.
+    const patchReport = (m: Record<string, unknown>) => {
+      if (typeof m.replyId !== 'string') return;
+      const replyId = m.replyId;
+      const id = instanceId;
+      const handled = (async (): Promise<boolean> => {
+        const handler = nodes.patchReportHandler;
+        if (!handler) {
+          app.log.warn(`patch report from ${id} dropped: nothing receives patch reports`);
+          return true;
+        }
+        const row = await nodes.instanceById(id);
+        if (!row) return false;
+        await handler(row.account_id, row.region, id, m);
+        return true;
+      })();
+      handled.then(
+        (done) => done && ws.readyState === ws.OPEN && ws.send(JSON.stringify({ type: 'reply-ack', replyId })),
+        (e: unknown) => app.log.warn(`patch report from ${id} not stored: ${(e as Error).message}`),
+      );
+    };
     ws.on('close', (code, why) => {
       if (state !== 'ready' || channels.get(instanceId) !== ws) return;
       channels.delete(instanceId);
       jobs.channels.delete(instanceId);
+      jobs.channelGone(instanceId);
       const reason = `closed with code ${code}${why.length ? ` (${why.toString().slice(0, 120)})` : ''}`;
-      void nodes.update(instanceId, { connected: 0, disconnected_at: nodes.core.clock.now(), disconnect_reason: reason }).catch(() => undefined);
+      void nodes.updateIfHolder(instanceId, { connected: 0, channel_replica: '', disconnected_at: nodes.core.clock.now(), disconnect_reason: reason }).catch(() => undefined);
     });
 
     // Phase one of a key rotation: the agent proves it holds the new key by signing this
@@ -168,10 +239,11 @@ export function attachAgentEndpoints(app: FastifyInstance, nodes: NodeService): 
         ws.send(JSON.stringify({ type: 'welcome', instanceId: id, probe: true }));
         return void ws.close(1000, 'probe done');
       }
-      const i = (m.info ?? {}) as Record<string, unknown>;
+      const i = (m.info ?? {}) as Partial<Record<keyof HelloInfo, unknown>>;
       const ip = str(i.ipAddress, 64) || (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-      await nodes.update(id, {
+      await nodes.pingEvents.connected(id, {
         connected: 1,
+        channel_replica: nodes.core.cluster.replicaId,
         last_ping_at: nodes.core.clock.now(),
         agent_version: str(i.agentVersion, 64),
         platform_type: ['Linux', 'Windows', 'MacOS'].includes(str(i.platformType)) ? str(i.platformType) : 'Linux',
@@ -181,12 +253,13 @@ export function attachAgentEndpoints(app: FastifyInstance, nodes: NodeService): 
         computer_name: str(i.hostname) || row.computer_name,
         ...lastError(i.lastError),
         ...nodes.hostFacts({ architecture: str(i.architecture, 32), kernel: str(i.kernel) }),
-      });
+      }, (trx) => nodes.boots.reported(trx, id, { bootTime: bootTime(i.bootTime), applyAssociationsOnBoot: i.applyAssociationsOnBoot === true }, nodes.core.clock.now()));
       instanceId = id;
       state = 'ready';
       const previous = channels.get(id);
       channels.set(id, ws);
       jobs.channels.set(id, ws);
+      jobs.channelGone(id);
       previous?.close(CLOSE_REPLACED, 'replaced by a newer connection');
       ws.send(JSON.stringify({ type: 'welcome', instanceId: id }));
       await jobs.resend(id, ws);

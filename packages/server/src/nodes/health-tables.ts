@@ -12,6 +12,8 @@ export interface NodeHealthColumns {
   /** When and why the server last saw the channel close. */
   disconnected_at: number | null;
   disconnect_reason: string;
+  /** The replica holding the node's control channel ('' when none does). */
+  channel_replica: string;
 }
 
 export const nodeHealthMigrations: MigrationStep[] = [
@@ -24,6 +26,13 @@ export const nodeHealthMigrations: MigrationStep[] = [
       await sql`ALTER TABLE managed_instances ADD COLUMN last_error_at bigint`.execute(db);
       await sql`ALTER TABLE managed_instances ADD COLUMN disconnected_at bigint`.execute(db);
       await sql`ALTER TABLE managed_instances ADD COLUMN disconnect_reason text NOT NULL DEFAULT ''`.execute(db);
+    },
+  },
+  {
+    name: '0860_node_channel_replica',
+    async up(db) {
+      await sql`ALTER TABLE managed_instances ADD COLUMN channel_replica text NOT NULL DEFAULT ''`.execute(db);
+      await sql`CREATE INDEX managed_instances_by_channel_replica ON managed_instances (channel_replica)`.execute(db);
     },
   },
 ];

@@ -27,6 +27,12 @@ export interface JobChannel {
 
 const payloadContext = (id: string) => `capstan:node-job-payload:${id}`;
 
+/** Bus topic: jobs with this payload wait for nodes whose channels may be on another replica. */
+export const JOBS_TOPIC = 'node.jobs';
+/** A wake-up names the nodes when they are few; otherwise each replica looks up the payload's jobs. */
+const NAMED_NODES_MAX = 200;
+const SENT_MEMORY_MS = 10 * 60_000;
+
 /**
  * The delivery contract's server half: a job is a row (written in the caller's transaction),
  * then a message on the node's channel if this process holds it; on every (re)connect the node
@@ -38,6 +44,14 @@ export class NodeJobs {
   private lastSeq = 0;
   /** Payloads are shared by all of a command's jobs: unseal each once, not once per node. */
   private readonly opened = new Map<string, Promise<JobMessage['payload'] | undefined>>();
+  /**
+   * The jobs sent on each node's current channel, and when. A channel is a TCP connection: what
+   * was sent on it arrives, or the channel closes and the next one gets everything again
+   * (resend). So the replay sends only what the current channel never carried, however long the
+   * ack takes to commit. Entries are kept for SENT_MEMORY_MS: a job still unacknowledged after
+   * that is sent again rather than remembered forever.
+   */
+  private readonly sent = new Map<string, Map<string, number>>();
 
   constructor(private readonly core: Core) {}
 
@@ -56,6 +70,12 @@ export class NodeJobs {
     await this.db(db).insertInto('node_job_payloads').values({ payload_id: payloadId, sealed, created_at: this.core.clock.now() }).execute();
   }
 
+  /** A stored payload, read through `db` (a transaction the caller holds). */
+  async read(db: AnyDb, payloadId: string): Promise<JobMessage['payload'] | undefined> {
+    const row = await this.db(db).selectFrom('node_job_payloads').select('sealed').where('payload_id', '=', payloadId).executeTakeFirst();
+    return row ? (JSON.parse(unseal(this.core.rootKey, row.sealed, payloadContext(payloadId)).toString('utf8')) as JobMessage['payload']) : undefined;
+  }
+
   async enqueue(db: AnyDb, jobs: readonly NewJob[]): Promise<void> {
     const now = this.core.clock.now();
     // SQLite takes at most 32,766 bound values per statement: 6 columns a row.
@@ -67,40 +87,109 @@ export class NodeJobs {
 
   /** Jobs no longer to be sent (acknowledged, expired, or the invocation ended another way). */
   async forget(db: AnyDb | undefined, instanceId: string, ids: readonly string[]): Promise<void> {
-    if (ids.length) await this.db(db).deleteFrom('node_jobs').where('instance_id', '=', instanceId).where('job_id', 'in', ids).execute();
+    if (!ids.length) return;
+    await this.db(db).deleteFrom('node_jobs').where('instance_id', '=', instanceId).where('job_id', 'in', ids).execute();
   }
 
+  /** The payload and those made from it for single nodes (`<payloadId>/<instanceId>`), with their jobs. */
   async forgetPayload(db: AnyDb | undefined, payloadId: string): Promise<void> {
-    await this.db(db).deleteFrom('node_jobs').where('payload_id', '=', payloadId).execute();
-    await this.db(db).deleteFrom('node_job_payloads').where('payload_id', '=', payloadId).execute();
-    this.opened.delete(payloadId);
+    const own = `${payloadId}/%`;
+    await this.db(db).deleteFrom('node_jobs').where((eb) => eb.or([eb('payload_id', '=', payloadId), eb('payload_id', 'like', own)])).execute();
+    await this.db(db).deleteFrom('node_job_payloads').where((eb) => eb.or([eb('payload_id', '=', payloadId), eb('payload_id', 'like', own)])).execute();
+    for (const id of this.opened.keys()) if (id === payloadId || id.startsWith(`${payloadId}/`)) this.opened.delete(id);
   }
 
-  /** Sends the given jobs to the nodes connected to this process (after their rows are committed). */
+  /**
+   * Sends the given jobs (after their rows are committed) to the nodes whose channels this
+   * process holds, and tells the other replicas about the rest.
+   */
   push(jobs: readonly NewJob[]): void {
     // A command's jobs are one message for every node: read, open and serialise it once.
     const texts = new Map<string, Promise<string | undefined>>();
+    const elsewhere = new Map<string, string[]>();
     for (const j of jobs) {
       const ch = this.channels.get(j.instanceId);
-      if (!ch) continue;
+      if (!ch) {
+        if (this.core.cluster.shared) elsewhere.set(j.payloadId, [...(elsewhere.get(j.payloadId) ?? []), j.instanceId]);
+        continue;
+      }
       const key = `${j.payloadId}\u0000${j.id}\u0000${j.kind}`;
       let text = texts.get(key);
       if (!text) texts.set(key, (text = this.payload(j.payloadId).then((payload) => (payload === undefined ? undefined : JSON.stringify({ type: 'job', id: j.id, kind: j.kind, payload } satisfies JobMessage)))));
+      this.markSent(j.instanceId, j.id);
       void text.then(
         (t) => t !== undefined && ch.send(t),
         () => undefined,
       );
     }
+    for (const [payloadId, instances] of elsewhere) {
+      void this.core.cluster.bus.publish(JOBS_TOPIC, { payloadId, ...(instances.length <= NAMED_NODES_MAX ? { instances } : {}) }).catch(() => undefined);
+    }
+  }
+
+  /** Another replica stored jobs with this payload: sends those for nodes connected here. */
+  async pushStored(payloadId: string, instances?: readonly string[]): Promise<void> {
+    const here = instances?.filter((id) => this.channels.has(id));
+    if (here && here.length === 0) return;
+    let q = this.db().selectFrom('node_jobs').selectAll().where('payload_id', '=', payloadId);
+    if (here) q = q.where('instance_id', 'in', here);
+    const rows = await q.orderBy('seq').execute();
+    await this.sendRows(rows.filter((r) => this.channels.has(r.instance_id) && !this.sent.get(r.instance_id)?.has(r.job_id)));
+  }
+
+  /**
+   * The poll behind the wake-ups: jobs older than `ageMs` waiting for a node connected here that
+   * its channel never carried are sent. A lost wake-up, or a job stored while its node was moving
+   * between replicas, costs a delay, never the job; the agent acknowledges a job it already has
+   * as a duplicate and runs it once.
+   */
+  async replay(ageMs: number): Promise<number> {
+    const now = this.core.clock.now();
+    const rows = await this.db()
+      .selectFrom('node_jobs')
+      .innerJoin('managed_instances', 'managed_instances.instance_id', 'node_jobs.instance_id')
+      .selectAll('node_jobs')
+      .where('managed_instances.channel_replica', '=', this.core.cluster.replicaId)
+      .where('node_jobs.created_at', '<=', now - ageMs)
+      .orderBy('node_jobs.seq')
+      .limit(5000)
+      .execute();
+    for (const [instanceId, jobs] of this.sent) {
+      for (const [jobId, at] of jobs) if (at < now - SENT_MEMORY_MS) jobs.delete(jobId);
+      if (jobs.size === 0) this.sent.delete(instanceId);
+    }
+    const due = rows.filter((r) => this.channels.has(r.instance_id) && !this.sent.get(r.instance_id)?.has(r.job_id));
+    await this.sendRows(due);
+    return due.length;
   }
 
   /** Everything the node has not acknowledged, in order: called when its channel opens. */
   async resend(instanceId: string, ch: JobChannel): Promise<number> {
     const rows = await this.db().selectFrom('node_jobs').selectAll().where('instance_id', '=', instanceId).orderBy('seq').execute();
-    for (const r of rows) {
-      const payload = await this.payload(r.payload_id);
-      if (payload !== undefined) ch.send(JSON.stringify({ type: 'job', id: r.job_id, kind: r.kind as JobMessage['kind'], payload } as JobMessage));
-    }
+    await this.sendRows(rows, ch);
     return rows.length;
+  }
+
+  private async sendRows(rows: readonly { instance_id: string; job_id: string; kind: string; payload_id: string }[], only?: JobChannel): Promise<void> {
+    for (const r of rows) {
+      const ch = only ?? this.channels.get(r.instance_id);
+      const payload = ch && (await this.payload(r.payload_id));
+      if (!ch || payload === undefined) continue;
+      this.markSent(r.instance_id, r.job_id);
+      ch.send(JSON.stringify({ type: 'job', id: r.job_id, kind: r.kind as JobMessage['kind'], payload } as JobMessage));
+    }
+  }
+
+  /** The node's channel here closed: its next one starts with a resend of everything. */
+  channelGone(instanceId: string): void {
+    this.sent.delete(instanceId);
+  }
+
+  private markSent(instanceId: string, jobId: string): void {
+    if (!this.core.cluster.shared) return;
+    let jobs = this.sent.get(instanceId);
+    if (!jobs) this.sent.set(instanceId, (jobs = new Map()));
+    jobs.set(jobId, this.core.clock.now());
   }
 
   /** Whether this process holds the node's channel now. */

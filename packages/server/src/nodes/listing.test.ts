@@ -10,8 +10,10 @@ import { onEveryEngine } from '../test-support/engines.js';
 import { failure } from '../test-support/failure.js';
 import { startTestServer, type TestServer } from '../test-support/server.js';
 import { SimulatedAgent } from '../test-support/sim-agent.js';
+import { jsonHeaders, rawCall } from '../test-support/sign.js';
 import { registerNodeResourceTags } from './access.js';
 import { compareVersions } from './listing.js';
+import type { AssociationSummary } from './association-status.js';
 import { nodeService } from './slot.js';
 
 const sorted = (ids: string[]) => [...ids].sort();
@@ -21,15 +23,20 @@ test('agent versions order part by part, numerically', () => {
   assert.equal(compareVersions('3.10.0', '3.2'), 1);
   assert.equal(compareVersions('3.2', '3.2.0.0'), 0);
   assert.equal(compareVersions('10', '9.99'), 1);
+  assert.equal(compareVersions('sim', '0.1'), -1, 'a version that is not dotted numbers sorts below those that are');
+  assert.equal(compareVersions('0.1.0-sim', 'sim'), -1);
+  assert.equal(compareVersions('sim', 'sim'), 0);
 });
 
 onEveryEngine('Node listings', (engine) => {
   const clock = new ManualClock(Date.now());
   const PING = 1000;
+  /** Short, so moving the clock there keeps the SDK's signatures within their 15 minutes. */
+  const INACTIVE = 60_000;
   let t: TestServer;
   const agents: SimulatedAgent[] = [];
   before(async () => {
-    t = await startTestServer({ engine, clock, agentPingMs: PING });
+    t = await startTestServer({ engine, clock, agentPingMs: PING, nodeInactiveAfterMs: INACTIVE });
     // Until nodes/index.ts start() registers it; registering twice is harmless.
     registerNodeResourceTags(t.server.core, nodeService(t.server.core));
   });
@@ -59,7 +66,8 @@ onEveryEngine('Node listings', (engine) => {
 
   /**
    * The fleet the filter tests read: activation A (a1–a4, SSMServiceRole, named web) and B (b1,
-   * b2, OtherRole, named db); a1, a2 and b1 connected; versions, platforms, tags and host facts set.
+   * b2, OtherRole, named db); a1, a2 and b1 connected; versions, platforms, tags and host facts set;
+   * association summaries as State Manager hands them over: a1 Failed, a2 Success, b1 Pending.
    */
   let fleet: Awaited<ReturnType<typeof makeFleet>>;
   async function makeFleet() {
@@ -79,6 +87,12 @@ onEveryEngine('Node listings', (engine) => {
     await tag(a1, { env: 'prod', team: 'web' });
     await tag(a2, { env: 'dev' });
     await tag(b1, { team: 'db', Name: 'db-one' });
+    const summaries = new Map<string, AssociationSummary>([
+      [a1, { status: 'Failed', detailedStatus: 'Failed', counts: { Failed: 1, Success: 1 }, lastExecutionAt: clock.now() - 5_000, documents: ['AWS-RunShellScript', 'AWS-ConfigureAWSPackage'] }],
+      [a2, { status: 'Success', detailedStatus: 'Success', counts: { Success: 2 }, lastExecutionAt: clock.now() - 4_000, documents: ['AWS-RunShellScript'] }],
+      [b1, { status: 'Pending', detailedStatus: 'InProgress', counts: { Pending: 1 }, lastExecutionAt: clock.now() - 3_000, documents: ['AWS-RunPatchBaseline'] }],
+    ]);
+    await svc.setAssociationSummaries(t.server.core.database.db, [a1, a2, b1], async () => summaries);
     const all = sorted([a1, a2, a3, a4, b1, b2]);
     return { ssm, accountId, A: A.activationId, B: B.activationId, a1, a2, a3, a4, b1, b2, all };
   }
@@ -129,7 +143,8 @@ onEveryEngine('Node listings', (engine) => {
     assert.deepEqual(await where('IamRole', 'OtherRole'), sorted([b1, b2]));
     assert.deepEqual(await where('ResourceType', 'ManagedInstance'), all);
     assert.deepEqual(await where('ResourceType', 'EC2Instance'), []);
-    assert.deepEqual(await where('AssociationStatus', 'Success', 'Pending', 'Failed'), []);
+    assert.deepEqual(await where('AssociationStatus', 'Failed'), [a1]);
+    assert.deepEqual(await where('AssociationStatus', 'Success', 'Pending'), sorted([a2, b1]));
     assert.deepEqual(await where('SourceIds', a4), [a4]);
     assert.deepEqual(await where('SourceTypes', 'AWS::SSM::ManagedInstance'), all);
     assert.deepEqual(await where('tag-key', 'team'), sorted([a1, b1]));
@@ -150,8 +165,15 @@ onEveryEngine('Node listings', (engine) => {
       [a1, 'Online', '3.2.582.0', 'Linux', 'Sim', A, 'SSMServiceRole', 'web', 'ManagedInstance', 'sim', a1, 'AWS::SSM::ManagedInstance'],
     );
     assert.equal(node.LastPingDateTime!.getTime(), clock.now());
+    assert.equal(node.AssociationStatus, 'Failed');
+    assert.deepEqual(node.AssociationOverview, { DetailedStatus: 'Failed', InstanceAssociationStatusAggregatedCount: { Failed: 1, Success: 1 } });
+    assert.ok(node.LastAssociationExecutionDate instanceof Date);
+    assert.equal(node.LastSuccessfulAssociationExecutionDate, undefined, 'a node whose associations have never all succeeded has no successful date');
+    const fine = (await fleet.ssm.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: [a2] }] }))).InstanceInformationList![0]!;
+    assert.equal(fine.LastSuccessfulAssociationExecutionDate?.getTime(), fine.LastAssociationExecutionDate?.getTime());
     const never = (await fleet.ssm.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: [b2] }] }))).InstanceInformationList![0]!;
     assert.deepEqual([never.PingStatus, never.LastPingDateTime, never.AgentVersion, never.PlatformType], ['ConnectionLost', undefined, undefined, undefined]);
+    assert.deepEqual([never.AssociationStatus, never.AssociationOverview, never.LastAssociationExecutionDate], [undefined, undefined, undefined], 'no association has run on it');
   });
 
   test('PingStatus follows the clock: two missed ping intervals make an Online node ConnectionLost', async () => {
@@ -163,8 +185,90 @@ onEveryEngine('Node listings', (engine) => {
     assert.deepEqual(await where('PingStatus', 'Online'), []);
     assert.deepEqual(await where('PingStatus', 'ConnectionLost'), all);
     assert.deepEqual(await op('PingStatus', 'NotEqual', 'Online'), all);
+    assert.deepEqual(await where('PingStatus', 'Inactive'), [], 'a dropped node is ConnectionLost, not Inactive');
+    // Unseen for the inactivity period (never connected: since registration), a node is Inactive.
+    clock.set(start + INACTIVE + 1);
+    assert.deepEqual(await where('PingStatus', 'Inactive'), all);
+    assert.deepEqual(await where('PingStatus', 'ConnectionLost'), []);
+    const listed = (await fleet.ssm.send(new DescribeInstanceInformationCommand({}))).InstanceInformationList!;
+    assert.ok(listed.length > 0 && listed.every((i) => i.PingStatus === 'Inactive'), 'DescribeInstanceInformation says Inactive too');
     clock.set(start);
     assert.deepEqual(await where('PingStatus', 'Online'), sorted([a1, a2, b1]));
+  });
+
+  test('CapstanSummarizeNodes counts what DescribeInstanceInformation lists, by ping status, platform and agent version', async () => {
+    const { ssm } = await account('summary');
+    const creds = (await ssm.config.credentials());
+    const { nodes } = await register(ssm, 5);
+    for (const n of nodes.slice(0, 3)) await n.connect();
+    const summarize = async () => {
+      const r = await rawCall({ endpoint: t.endpoint, service: 'ssm', credentials: creds, headers: jsonHeaders('AmazonSSM.CapstanSummarizeNodes'), body: '{}' });
+      assert.equal(r.status, 200, r.text);
+      return r.json() as { Total: number; PingStatus: { Online: number; ConnectionLost: number }; Platforms: { PlatformName: string; Count: number; Online: number }[]; AgentVersions: { AgentVersion: string; Count: number; Latest: boolean }[]; LatestAgentVersion: string };
+    };
+    const listed = (await ssm.send(new DescribeInstanceInformationCommand({}))).InstanceInformationList!;
+    const s = await summarize();
+    assert.equal(s.Total, listed.length);
+    assert.equal(s.PingStatus.Online, listed.filter((i) => i.PingStatus === 'Online').length);
+    assert.deepEqual(s.PingStatus, { Online: 3, ConnectionLost: 2, Inactive: 0 });
+    assert.deepEqual(s.Platforms.map((p) => [p.PlatformName, p.Count, p.Online]), [['Sim', 3, 3], ['', 2, 0]]);
+    assert.deepEqual(s.AgentVersions.map((a) => [a.AgentVersion, a.Count, a.Latest]), [['sim', 3, true], ['', 2, false]]);
+    assert.equal(s.LatestAgentVersion, 'sim');
+    const start = clock.now();
+    clock.advance(2 * PING + 1);
+    assert.deepEqual((await summarize()).PingStatus, { Online: 0, ConnectionLost: 5, Inactive: 0 }, 'the same clock rule as PingStatus');
+    clock.set(start + INACTIVE + 1);
+    assert.deepEqual((await summarize()).PingStatus, { Online: 0, ConnectionLost: 0, Inactive: 5 }, 'unseen for the inactivity period: Inactive');
+    clock.set(start);
+  });
+
+  test('CapstanListNodeRegions lists the regions the account has nodes in, with totals and Online counts as each region lists them', async () => {
+    const acct = await account('regions');
+    const creds = await acct.ssm.config.credentials();
+    const inRegion = (region: string) => new SSMClient(t.clientConfig({ region, credentials: creds }));
+    const east = acct.ssm;
+    const west = inRegion('eu-west-1');
+    const south = inRegion('ap-south-1');
+    const list = async (credentials = creds) => {
+      const r = await rawCall({ endpoint: t.endpoint, service: 'ssm', credentials, headers: jsonHeaders('AmazonSSM.CapstanListNodeRegions'), body: '{}' });
+      assert.equal(r.status, 200, r.text);
+      return (r.json() as { Regions: { Region: string; Total: number; Online: number }[] }).Regions;
+    };
+    assert.deepEqual(await list(), [], 'no nodes, no regions');
+
+    const e = await register(east, 3);
+    const w = await register(west, 2);
+    for (const n of e.nodes.slice(0, 2)) await n.connect();
+    await w.nodes[0]!.connect();
+    // An activation made in a region but not used yet gives that region no node.
+    await south.send(new CreateActivationCommand({ IamRole: 'SSMServiceRole', RegistrationLimit: 1 }));
+
+    const regions = await list();
+    assert.deepEqual(regions, [
+      { Region: 'eu-west-1', Total: 2, Online: 1 },
+      { Region: 'us-east-1', Total: 3, Online: 2 },
+    ]);
+    // Each count is what DescribeInstanceInformation lists in that region, and the call answers the same whatever region signs it.
+    for (const [region, client] of [['us-east-1', east], ['eu-west-1', west]] as const) {
+      const listed = (await client.send(new DescribeInstanceInformationCommand({}))).InstanceInformationList!;
+      const r = regions.find((x) => x.Region === region)!;
+      assert.deepEqual([r.Total, r.Online], [listed.length, listed.filter((i) => i.PingStatus === 'Online').length], region);
+    }
+    const signedInWest = await rawCall({ endpoint: t.endpoint, service: 'ssm', region: 'eu-west-1', credentials: creds, headers: jsonHeaders('AmazonSSM.CapstanListNodeRegions'), body: '{}' });
+    assert.equal(signedInWest.status, 200, signedInWest.text);
+    assert.deepEqual((signedInWest.json() as { Regions: unknown }).Regions, regions);
+
+    // Online follows the same clock rule as PingStatus.
+    const start = clock.now();
+    clock.advance(2 * PING + 1);
+    assert.deepEqual((await list()).map((r) => [r.Region, r.Total, r.Online]), [['eu-west-1', 2, 0], ['us-east-1', 3, 0]]);
+    clock.set(start);
+
+    // Another account's regions are its own.
+    const other = await account('regions-other');
+    assert.deepEqual(await list(await other.ssm.config.credentials()), []);
+    west.destroy();
+    south.destroy();
   });
 
   test('DescribeInstanceInformation refuses bad filters with AWS\'s errors, saying what is wrong', async () => {
@@ -236,13 +340,16 @@ onEveryEngine('Node listings', (engine) => {
     assert.deepEqual(await op('ResourceType', 'Equal', 'ManagedInstance'), all);
     assert.deepEqual(await op('ResourceType', 'NotEqual', 'ManagedInstance'), []);
     assert.deepEqual(await op('ResourceType', 'BeginWith', 'EC2'), []);
-    // Capstan has no State Manager associations yet: no node has a status or an associated document.
-    assert.deepEqual(await op('AssociationStatus', 'Equal', 'Success'), []);
-    assert.deepEqual(await op('AssociationStatus', 'NotEqual', 'Failed'), all);
-    assert.deepEqual(await op('AssociationStatus', 'BeginWith', 'S'), []);
-    assert.deepEqual(await op('DocumentName', 'Equal', 'AWS-RunShellScript'), []);
-    assert.deepEqual(await op('DocumentName', 'NotEqual', 'AWS-RunShellScript'), all);
-    assert.deepEqual(await op('DocumentName', 'BeginWith', 'AWS-'), []);
+    // A node no association has run on has no status and no document: it passes only NotEqual.
+    assert.deepEqual(await op('AssociationStatus', 'Equal', 'Success'), [a2]);
+    assert.deepEqual(await op('AssociationStatus', 'NotEqual', 'Failed'), minus(a1));
+    assert.deepEqual(await op('AssociationStatus', 'BeginWith', 'S', 'P'), sorted([a2, b1]));
+    assert.deepEqual(await op('DocumentName', 'Equal', 'AWS-RunShellScript'), sorted([a1, a2]));
+    assert.deepEqual(await op('DocumentName', 'Equal', 'AWS-ConfigureAWSPackage', 'AWS-RunPatchBaseline'), sorted([a1, b1]));
+    assert.deepEqual(await op('DocumentName', 'Equal', `arn:aws:ssm:us-east-1::document/AWS-RunPatchBaseline`), [b1], 'an ARN names the document');
+    assert.deepEqual(await op('DocumentName', 'NotEqual', 'AWS-RunShellScript'), minus(a1, a2));
+    assert.deepEqual(await op('DocumentName', 'BeginWith', 'AWS-Run'), sorted([a1, a2, b1]));
+    assert.deepEqual(await op('DocumentName', 'BeginWith', 'AWS-Conf', 'Nope'), [a1]);
 
     assert.deepEqual(await op('tag:env', 'Equal', 'prod', 'dev'), sorted([a1, a2]));
     assert.deepEqual(await op('tag:env', 'NotEqual', 'prod'), minus(a1));

@@ -4,6 +4,7 @@ import { decodeToken, encodeToken } from '../documents/paging.js';
 import { AwsError } from '../protocol/errors.js';
 import type { CallContext } from '../protocol/context.js';
 import { invalidActivationId, invalidFilterKey, invalidFilterValue, invalidInstanceId, validation } from './errors.js';
+import type { NodeAssociationColumns } from './association-status.js';
 import type { NodeService } from './service.js';
 import type { ActivationRow, InstanceRow } from './tables.js';
 
@@ -18,7 +19,7 @@ export interface HostFacts {
   architecture: string;
   kernel: string;
 }
-export type ListedRow = InstanceRow & HostFacts;
+export type ListedRow = InstanceRow & HostFacts & NodeAssociationColumns;
 export type ListingTables = { managed_instances: ListedRow; activations: ActivationRow };
 
 export type Operator = 'Equal' | 'NotEqual' | 'BeginWith' | 'LessThan' | 'GreaterThan';
@@ -31,13 +32,13 @@ export interface NodeFilter {
   values: string[];
 }
 
-type Column = 'instance_id' | 'agent_version' | 'platform_type' | 'activation_id' | 'iam_role';
+type Column = 'instance_id' | 'agent_version' | 'platform_type' | 'activation_id' | 'iam_role' | 'association_status';
 type Attribute =
   | { kind: 'column'; column: Column }
   /** The same for every Capstan node. */
   | { kind: 'constant'; value: string }
-  /** Nothing Capstan records yet (State Manager associations): no node has a value. */
-  | { kind: 'absent' }
+  /** The documents of the node's associations (a JSON array kept by State Manager's summary). */
+  | { kind: 'documents' }
   | { kind: 'ping' }
   | { kind: 'tag'; tag: string }
   | { kind: 'tagKeys' };
@@ -50,8 +51,9 @@ const ATTRIBUTES: Readonly<Record<string, Attribute>> = {
   ActivationIds: { kind: 'column', column: 'activation_id' },
   IamRole: { kind: 'column', column: 'iam_role' },
   ResourceType: { kind: 'constant', value: 'ManagedInstance' },
-  AssociationStatus: { kind: 'absent' },
-  DocumentName: { kind: 'absent' },
+  // '' on a node no association has run on: it passes NotEqual, as a node without a tag passes tag:<key> NotEqual.
+  AssociationStatus: { kind: 'column', column: 'association_status' },
+  DocumentName: { kind: 'documents' },
   SourceIds: { kind: 'column', column: 'instance_id' },
   SourceTypes: { kind: 'constant', value: 'AWS::SSM::ManagedInstance' },
 };
@@ -89,6 +91,13 @@ const VERSION = /^\d+(\.\d+)*$/;
  * so 3.2 equals 3.2.0.
  */
 export function compareVersions(a: string, b: string): number {
+  // Agents report what they like (a build tag, a pre-release suffix): a version that is not dotted
+  // numbers sorts below every one that is, and by its text among its kind, instead of throwing.
+  const numeric = (v: string) => /^\d+(\.\d+)*$/.test(v);
+  if (!numeric(a) || !numeric(b)) {
+    if (numeric(a) !== numeric(b)) return numeric(a) ? 1 : -1;
+    return a < b ? -1 : a > b ? 1 : 0;
+  }
   const pa = a.split('.');
   const pb = b.split('.');
   for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
@@ -129,7 +138,8 @@ function check(filters: readonly NodeFilter[], rules: Rules): void {
 
 /** Everything a filter needs from the database before the query is built. */
 interface Prepared {
-  threshold: number;
+  /** NodeService.pingCutoffs at the call's time. */
+  ping: { onlineSince: number; inactiveBefore: number };
   engine: 'sqlite' | 'postgres';
   /** For each LessThan/GreaterThan filter, by position: the agent versions in the account that pass it. */
   versions: Map<number, string[]>;
@@ -141,11 +151,11 @@ const FALSE = sql<SqlBool>`1 = 0`;
 type Eb = ExpressionBuilder<ListingTables, 'managed_instances'>;
 
 /** Whether one value passes Equal / NotEqual / BeginWith against the filter's values (for values known in JS). */
-function passes(f: NodeFilter, value: string | undefined): boolean {
-  const equal = value !== undefined && f.values.includes(value);
+function passes(f: NodeFilter, value: string): boolean {
+  const equal = f.values.includes(value);
   if (f.op === 'Equal') return equal;
   if (f.op === 'NotEqual') return !equal;
-  if (f.op === 'BeginWith') return value !== undefined && f.values.some((v) => value.startsWith(v));
+  if (f.op === 'BeginWith') return f.values.some((v) => value.startsWith(v));
   return false;
 }
 
@@ -157,14 +167,18 @@ function condition(eb: Eb, f: NodeFilter, index: number, p: Prepared): Expressio
   switch (attribute.kind) {
     case 'constant':
       return passes(f, attribute.value) ? TRUE : FALSE;
-    case 'absent':
-      return passes(f, undefined) ? TRUE : FALSE;
+    case 'documents': {
+      const matched = documents(f, p.engine);
+      return f.op === 'NotEqual' ? eb.not(matched) : matched;
+    }
     case 'ping': {
       // Online: a channel is open and its last ping is at most two intervals old (NodeService.pingStatus).
       const states = PING_STATES.filter((s) => passes(f, s));
-      const online = eb.and([eb('connected', '=', 1), eb('last_ping_at', '>=', p.threshold)]);
-      const lost = eb.or([eb('connected', '<>', 1), eb('last_ping_at', 'is', null), eb('last_ping_at', '<', p.threshold)]);
-      const parts = [...(states.includes('Online') ? [online] : []), ...(states.includes('ConnectionLost') ? [lost] : [])];
+      const online = eb.and([eb('connected', '=', 1), eb('last_ping_at', '>=', p.ping.onlineSince)]);
+      const lastSeen = eb.fn.coalesce('last_ping_at', 'registered_at');
+      const inactive = eb(lastSeen, '<', p.ping.inactiveBefore);
+      const lost = eb.and([eb.or([eb('connected', '<>', 1), eb('last_ping_at', 'is', null), eb('last_ping_at', '<', p.ping.onlineSince)]), eb(lastSeen, '>=', p.ping.inactiveBefore)]);
+      const parts = [...(states.includes('Online') ? [online] : []), ...(states.includes('ConnectionLost') ? [lost] : []), ...(states.includes('Inactive') ? [inactive] : [])];
       return parts.length ? eb.or(parts) : FALSE;
     }
     case 'column': {
@@ -213,6 +227,20 @@ function tagKeys(f: NodeFilter, engine: Prepared['engine']): Expression<SqlBool>
   return sql<SqlBool>`exists (select 1 from json_each(${TAGS}) as j where ${test})`;
 }
 
+const DOCUMENTS = sql.ref('managed_instances.association_documents');
+
+/** One of the node's association documents is one of the values, or begins with one (BeginWith). */
+function documents(f: NodeFilter, engine: Prepared['engine']): Expression<SqlBool> {
+  if (engine === 'postgres') {
+    if (f.op !== 'BeginWith') return sql<SqlBool>`(${DOCUMENTS}::jsonb ?| ${sql.val(f.values)}::text[])`;
+    const name = sql<string>`d`;
+    return sql<SqlBool>`exists (select 1 from jsonb_array_elements_text(${DOCUMENTS}::jsonb) as d where ${sql.join(startsWith(name, f.values), sql` or `)})`;
+  }
+  const name = sql<string>`j.value`;
+  const test = f.op === 'BeginWith' ? sql.join(startsWith(name, f.values), sql` or `) : sql`j.value in (${sql.join(f.values)})`;
+  return sql<SqlBool>`exists (select 1 from json_each(${DOCUMENTS}) as j where ${test})`;
+}
+
 export const listingDb = (svc: NodeService): Kysely<ListingTables> => svc.core.database.db.withTables<ListingTables>();
 
 async function prepare(svc: NodeService, call: CallContext, filters: readonly NodeFilter[]): Promise<Prepared> {
@@ -227,7 +255,7 @@ async function prepare(svc: NodeService, call: CallContext, filters: readonly No
     // A node whose agent reports no numeric version is neither older nor newer than any version.
     versions.set(i, known.filter((v) => VERSION.test(v) && compareVersions(v, f.values[0]!) === sign));
   }
-  return { threshold: call.now - 2 * svc.pingMs, engine: svc.core.database.engine, versions };
+  return { ping: svc.pingCutoffs(call.now), engine: svc.core.database.engine, versions };
 }
 
 /** One page of the account's nodes that pass every filter, in instance-id order. */
@@ -268,13 +296,21 @@ async function checkActivationIds(svc: NodeService, call: CallContext, filters: 
   if (missing.length) throw invalidActivationId(`Activation ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not an activation of account ${call.accountId} in ${call.region}.`);
 }
 
-/** DocumentName must name a document the caller can use; Capstan has no associations yet, so no node has one. */
-async function checkDocuments(call: CallContext, filters: readonly NodeFilter[]): Promise<void> {
+/**
+ * DocumentName must name documents the caller can use. An ARN becomes the document's name, which
+ * is what State Manager records of the documents a node's associations apply.
+ */
+async function checkDocuments(call: CallContext, filters: readonly NodeFilter[]): Promise<NodeFilter[]> {
+  const out: NodeFilter[] = [];
   for (const f of filters) {
-    if (f.key !== 'DocumentName' || f.op === 'BeginWith') continue;
+    if (f.key !== 'DocumentName' || f.op === 'BeginWith') {
+      out.push(f);
+      continue;
+    }
+    const names: string[] = [];
     for (const name of f.values) {
       try {
-        await resolveDocument(call, name);
+        names.push((await resolveDocument(call, name)).name);
       } catch (e) {
         if (e instanceof AwsError && (e.code === 'InvalidDocument' || e.code === 'InvalidDocumentVersion')) {
           throw new AwsError('InvalidDocument', `The DocumentName filter names ${name}, which is not a document of this account, shared with it, or provided by AWS.`, { messageMember: 'Message' });
@@ -282,7 +318,9 @@ async function checkDocuments(call: CallContext, filters: readonly NodeFilter[])
         throw e;
       }
     }
+    out.push({ ...f, values: names });
   }
+  return out;
 }
 
 const present = <K extends string>(key: K, value: string) => (value ? ({ [key]: value } as Record<K, string>) : {});
@@ -302,8 +340,24 @@ function common(svc: NodeService, r: ListedRow, now: number) {
     ResourceType: 'ManagedInstance',
     ...present('IPAddress', r.ip_address),
     ...present('ComputerName', r.computer_name),
+    ...associations(r),
     SourceId: r.instance_id,
     SourceType: 'AWS::SSM::ManagedInstance',
+  };
+}
+
+/** AWS leaves these out for a node no association has run on. */
+function associations(r: ListedRow) {
+  const date = (ms: number | null) => (ms === null ? undefined : new Date(Number(ms)));
+  const last = date(r.last_association_at);
+  const success = date(r.last_association_success_at);
+  return {
+    ...present('AssociationStatus', r.association_status),
+    ...(last ? { LastAssociationExecutionDate: last } : {}),
+    ...(success ? { LastSuccessfulAssociationExecutionDate: success } : {}),
+    ...(r.association_status
+      ? { AssociationOverview: { DetailedStatus: r.association_detailed_status, InstanceAssociationStatusAggregatedCount: JSON.parse(r.association_counts) as Record<string, number> } }
+      : {}),
   };
 }
 
@@ -349,8 +403,8 @@ export async function describeInstanceProperties(svc: NodeService, call: CallCon
   check(filters, { keys: PROPERTY_KEYS, tags: !legacy, badValue: invalidPropertyFilterValue });
   await checkInstanceIds(svc, call, filters);
   await checkActivationIds(svc, call, filters);
-  await checkDocuments(call, filters);
-  const { rows, next } = await page(svc, call, filters, 'instance-properties', i.MaxResults ?? 50, i.NextToken);
+  const resolved = await checkDocuments(call, filters);
+  const { rows, next } = await page(svc, call, resolved, 'instance-properties', i.MaxResults ?? 50, i.NextToken);
   return {
     InstanceProperties: rows.map((r) => {
       const tags = JSON.parse(r.tags) as Record<string, string>;

@@ -1,14 +1,26 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { InventoryItem } from '@capstan/wire';
 import type { Duplex } from 'node:stream';
 import type { Kysely } from 'kysely';
 import type { Core } from '../protocol/context.js';
+import type { AnyDb } from '../store/database.js';
 import { decodeToken, encodeToken } from '../documents/paging.js';
 import { invalidActivationId, invalidInstanceId, validation } from './errors.js';
+import { recordAssociationSummaries, type AssociationSummary } from './association-status.js';
+import { NodeBoots, type BootListener } from './boot.js';
 import { NodeJobs } from './jobs.js';
+import { PingEvents } from './ping-events.js';
 import type { ActivationRow, InstanceRow, NodeTables } from './tables.js';
 
 const DAY = 86_400_000;
+
+/** A node unseen this long is Inactive rather than ConnectionLost (AWS no longer uses the state; fleets need it). */
+export const INACTIVE_AFTER_MS = 30 * DAY;
+
+/** Bus topics served by the replica holding a node's channel. */
+export const NODE_SEND_TOPIC = 'node.send';
+export const NODE_CLOSE_TOPIC = 'node.close';
 const CODE_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 export const hashCode = (code: string) => createHash('sha256').update(code, 'utf8').digest('hex');
@@ -19,6 +31,12 @@ function randomCode(): string {
   while (out.length < 20) for (const b of randomBytes(32)) if (b < 248 && out.length < 20) out += CODE_ALPHABET[b % 62];
   return out;
 }
+
+/** Told of a node's inventory report: the items as the agent sent them (TypeName, SchemaVersion, CaptureTime, ContentHash, Content). */
+export type InventoryHandler = (accountId: string, region: string, instanceId: string, items: InventoryItem[]) => Promise<void | { resend?: boolean }>;
+
+/** Told of a node's patch report (`{"type":"patch-report"}`) as the agent sent it, for the handler to check; resolves once it is stored. */
+export type PatchReportHandler = (accountId: string, region: string, instanceId: string, report: Record<string, unknown>) => Promise<void>;
 
 /** A registration the server refused; the message goes to the agent as is. */
 export class RegistrationRefused extends Error {}
@@ -37,18 +55,58 @@ export class NodeService {
   /** Set by the channel endpoint of this process: deregistration ends the agent's channel. */
   closeChannel: (instanceId: string) => void = () => undefined;
   readonly jobs: NodeJobs;
+  /** Announces ping-status transitions as events. */
+  readonly pingEvents: PingEvents;
+  /** Tells reboots from reconnects, and who wants to know of a reboot. */
+  readonly boots: NodeBoots;
   /** Told when a node is deregistered, so work waiting for it ends (Undeliverable). */
   readonly onDeregister: ((account: string, region: string, instanceId: string) => Promise<void>)[] = [];
   /** WebSocket upgrades on paths other than the control channel (the session sockets); a handler returns true when it took the socket. */
   readonly upgradeHandlers: ((req: IncomingMessage, socket: Duplex, head: Buffer) => boolean)[] = [];
+  /** Receives the inventory agents report (the inventory capability registers it); none: logged and dropped. */
+  inventoryHandler: InventoryHandler | undefined;
+  /** Receives the patch reports agents send (the patching capability registers it); none: logged and dropped. */
+  patchReportHandler: PatchReportHandler | undefined;
   /** Control-channel messages of types the channel itself does not know (`session-ack`); a handler returns true when it took the message. */
   readonly agentMessageHandlers: ((instanceId: string, m: Record<string, unknown>) => boolean)[] = [];
   constructor(
     readonly core: Core,
     readonly pingMs: number,
+    readonly inactiveAfterMs = INACTIVE_AFTER_MS,
   ) {
     this.db = core.database.db.withTables<NodeTables>();
     this.jobs = new NodeJobs(core);
+    this.pingEvents = new PingEvents(this);
+    this.boots = new NodeBoots(core);
+  }
+
+  /**
+   * `listener` is told, after the hello has committed, when a node whose agent asks for
+   * associations on boot connects with a boot time other than the one stored (not on its first
+   * hello). Once per boot across replicas; again only if a listener failed (see NodeBoots).
+   */
+  onBoot(listener: BootListener): void {
+    this.boots.onBoot(listener);
+  }
+
+  /**
+   * `handler` receives each inventory report of an agent (`{"type":"inventory"}`: the types whose
+   * content changed). The agent keeps the report until the handler's promise resolves; a handler
+   * that throws gets it again after the agent's next resend. A handler that returns
+   * `{ resend: true }` (it cannot use a report, e.g. it lost the node's earlier state) makes the
+   * agent send every type in full on its next run. One handler: a later one replaces it.
+   */
+  onInventory(handler: InventoryHandler): void {
+    this.inventoryHandler = handler;
+  }
+
+  /**
+   * `handler` receives each patch report of an agent (the outcome of an `aws:runPatchBaseline`
+   * step). The agent keeps the report until the handler's promise resolves; one that throws gets
+   * it again after the agent's next reconnect. One handler: a later one replaces it.
+   */
+  onPatchReport(handler: PatchReportHandler): void {
+    this.patchReportHandler = handler;
   }
 
   async createActivation(account: string, region: string, now: number, i: { Description?: string; DefaultInstanceName?: string; IamRole: string; RegistrationLimit?: number; ExpirationDate?: number; Tags?: { Key: string; Value: string }[] }) {
@@ -144,6 +202,7 @@ export class NodeService {
           last_error_at: null,
           disconnected_at: null,
           disconnect_reason: '',
+          channel_replica: '',
         })
         .execute();
       return { instanceId, accountId: a.account_id, region: a.region };
@@ -152,8 +211,9 @@ export class NodeService {
 
   instanceById = (instanceId: string) => this.db.selectFrom('managed_instances').selectAll().where('instance_id', '=', instanceId).executeTakeFirst();
 
-  instance = (account: string, region: string, id: string) =>
-    this.db.selectFrom('managed_instances').selectAll().where('account_id', '=', account).where('region', '=', region).where('instance_id', '=', id).executeTakeFirst();
+  /** `db`: a transaction the caller holds (SQLite has one connection: a read beside it would wait for it). */
+  instance = (account: string, region: string, id: string, db?: AnyDb) =>
+    ((db?.withTables<NodeTables>() as Kysely<NodeTables> | undefined) ?? this.db).selectFrom('managed_instances').selectAll().where('account_id', '=', account).where('region', '=', region).where('instance_id', '=', id).executeTakeFirst();
 
   instances = (account: string, region: string) => this.db.selectFrom('managed_instances').selectAll().where('account_id', '=', account).where('region', '=', region).orderBy('instance_id').execute();
 
@@ -162,6 +222,7 @@ export class NodeService {
     if (Number(gone.numDeletedRows) === 0) throw invalidInstanceId(`Instance ${id} is not a registered managed instance.`);
     await this.db.deleteFrom('node_jobs').where('instance_id', '=', id).execute();
     this.closeChannel(id);
+    await this.core.cluster.bus.publish(NODE_CLOSE_TOPIC, { instanceId: id }).catch(() => undefined);
     for (const f of this.onDeregister) await f(account, region, id);
   }
 
@@ -179,17 +240,65 @@ export class NodeService {
     return true;
   }
 
+  /**
+   * Sends a message on the node's control channel wherever it is: on this process, or through
+   * the replica holding it. False when no live replica holds a channel of the node.
+   */
+  async deliverToAgent(instanceId: string, message: object): Promise<boolean> {
+    if (this.sendToAgent(instanceId, message)) return true;
+    if (!(await this.channelReplica(instanceId))) return false;
+    await this.core.cluster.bus.publish(NODE_SEND_TOPIC, { instanceId, message });
+    return true;
+  }
+
+  /** The live replica holding the node's control channel, if any. */
+  async channelReplica(instanceId: string): Promise<string | undefined> {
+    if (this.jobs.connectedHere(instanceId)) return this.core.cluster.replicaId;
+    const row = await this.db.selectFrom('managed_instances').select(['connected', 'channel_replica']).where('instance_id', '=', instanceId).executeTakeFirst();
+    if (!row || row.connected !== 1 || !row.channel_replica || row.channel_replica === this.core.cluster.replicaId) return undefined;
+    return (await this.core.cluster.replicas.liveUrl(row.channel_replica)) ? row.channel_replica : undefined;
+  }
+
   async update(instanceId: string, set: Partial<InstanceRow>): Promise<void> {
     await this.db.updateTable('managed_instances').set(set).where('instance_id', '=', instanceId).execute();
+  }
+
+  /**
+   * Updates the node's row only while this replica holds its channel: a channel that closes
+   * here after the agent has already connected to another replica must not mark it offline.
+   */
+  async updateIfHolder(instanceId: string, set: Partial<InstanceRow>): Promise<void> {
+    await this.db.updateTable('managed_instances').set(set).where('instance_id', '=', instanceId).where('channel_replica', '=', this.core.cluster.replicaId).execute();
+  }
+
+  /**
+   * What State Manager reports of the nodes' associations (DescribeInstanceInformation's
+   * AssociationStatus and AssociationOverview), written in `trx`, the transaction that changed
+   * their results. `summarize` computes the summaries once the nodes' rows are locked, so that
+   * concurrent changes on one node cannot each write a summary that misses the other.
+   */
+  setAssociationSummaries(trx: AnyDb, instanceIds: readonly string[], summarize: (ids: string[]) => Promise<ReadonlyMap<string, AssociationSummary>>): Promise<void> {
+    return recordAssociationSummaries(trx, this.core.database.engine, instanceIds, summarize);
   }
 
   async setTags(account: string, region: string, id: string, tags: Record<string, string>): Promise<void> {
     await this.db.updateTable('managed_instances').set({ tags: JSON.stringify(tags) }).where('account_id', '=', account).where('region', '=', region).where('instance_id', '=', id).execute();
   }
 
-  /** Online only while a channel is open and its last ping is within two intervals, by the core clock. */
-  pingStatus(row: InstanceRow, now: number): 'Online' | 'ConnectionLost' {
-    return row.connected === 1 && row.last_ping_at !== null && now - row.last_ping_at <= 2 * this.pingMs ? 'Online' : 'ConnectionLost';
+  /**
+   * Online only while a channel is open and its last ping is within two intervals, by the core
+   * clock; Inactive once it has not been seen (or, never connected, since it registered) for
+   * INACTIVE_AFTER_MS: a node long gone, as opposed to one that just dropped; ConnectionLost between.
+   */
+  pingStatus(row: InstanceRow, now: number): 'Online' | 'ConnectionLost' | 'Inactive' {
+    const { onlineSince, inactiveBefore } = this.pingCutoffs(now);
+    if (row.connected === 1 && row.last_ping_at !== null && row.last_ping_at >= onlineSince) return 'Online';
+    return (row.last_ping_at ?? row.registered_at) < inactiveBefore ? 'Inactive' : 'ConnectionLost';
+  }
+
+  /** The times pingStatus compares with, for the listings that apply the same rule in SQL. */
+  pingCutoffs(now: number): { onlineSince: number; inactiveBefore: number } {
+    return { onlineSince: now - 2 * this.pingMs, inactiveBefore: now - this.inactiveAfterMs };
   }
 
   /**

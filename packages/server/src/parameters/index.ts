@@ -12,6 +12,7 @@ import { parameterStore } from './store.js';
 import { parameterMigrations, type ParameterTables } from './tables.js';
 
 export { POLICY_EVENT } from './policy-jobs.js';
+export { CHANGE_EVENT } from './change-events.js';
 
 export const parametersCapability: Capability = {
   name: 'parameters',
@@ -36,6 +37,8 @@ export const parametersCapability: Capability = {
         await parameterStore.setTags(db, account, region, name, tags);
         current.forget(account, region, name);
       },
+      list: async (account, region) =>
+        (await db.selectFrom('parameters').select(['name', 'tags']).where('account_id', '=', account).where('region', '=', region).execute()).map((r) => ({ id: r.name, tags: JSON.parse(r.tags) as Record<string, string> })),
     });
     // For aws:ResourceTag / ssm:resourceTag conditions on parameter ARNs.
     core.resourceTags.register('ssm', 'parameter', async (arn, account, region) => {

@@ -27,6 +27,7 @@ export function registerPolicyJobs(core: Core): void {
   core.scheduler.handle(POLICY_JOB, async (job) => {
     const p = job.payload as PolicyJob;
     await db.transaction().execute(async (trx) => {
+      await job.settle(trx);
       const row = await parameterStore.get(trx, p.account, p.region, p.name);
       if (!row || row.version !== p.version) return;
       const policies = JSON.parse(row.policies) as StoredPolicy[];

@@ -6,6 +6,7 @@ import {
   parameterNotFound, parameterPatternMismatch, parameterVersionLabelLimitExceeded, parameterVersionNotFound, tooManyUpdates, unsupportedParameterType, validation,
 } from './errors.js';
 import { checkName, isValidLabel, parameterArn, parentPath } from './names.js';
+import { changeEvent } from './change-events.js';
 import { dueTimes, parsePolicies, type StoredPolicy } from './policies.js';
 import { DEFAULT_KEY, encryptValue } from './secure.js';
 import { currentRows } from './slots.js';
@@ -102,6 +103,7 @@ export class ParameterWrites {
           await parameterStore.insert(trx, { account_id: account, region, name, path: parentPath(name), tags: JSON.stringify(tags), ...fields }, versionRow);
         }
         await this.schedulePolicies(trx, account, region, name, fields.version, policies, now);
+        await this.core.events.append(changeEvent(account, region, existing ? 'Update' : 'Create', { name, type, description: fields.description }), trx);
       });
     } catch (e) {
       if (isUniqueViolation(e)) throw existing ? tooManyUpdates(`The parameter ${name} changed while this update ran; try again.`) : parameterAlreadyExists();
@@ -165,9 +167,11 @@ export class ParameterWrites {
 
   async delete(account: string, region: string, name: string): Promise<boolean> {
     const gone = await this.db.transaction().execute(async (trx) => {
+      const row = await parameterStore.get(trx, account, region, name);
       const gone = await parameterStore.delete(trx, account, region, name);
       if (gone) {
         for (const type of ['Expiration', 'ExpirationNotification', 'NoChangeNotification']) await this.core.scheduler.cancel(POLICY_JOB, policyKey(account, region, name, type), trx);
+        if (row) await this.core.events.append(changeEvent(account, region, 'Delete', { name, type: row.type, description: row.description }), trx);
       }
       return gone;
     });
@@ -196,6 +200,7 @@ export class ParameterWrites {
         if (kept.length !== (JSON.parse(other.labels) as string[]).length) await parameterStore.setLabels(trx, account, region, name, other.version, kept);
       }
       await parameterStore.setLabels(trx, account, region, name, target, next);
+      if (valid.length) await this.core.events.append(changeEvent(account, region, 'LabelParameterVersion', { name, type: row.type, description: row.description }), trx);
       return { InvalidLabels: invalid, ParameterVersion: target };
     });
   }

@@ -1,4 +1,5 @@
 import type { AuditTrail } from '../audit/trail.js';
+import type { Cluster } from '../cluster/index.js';
 import type { EventLog } from '../events/log.js';
 import type { ResourceTagRegistry } from '../iam/authorize.js';
 import type { CredentialResolver, Principal } from '../iam/credentials.js';
@@ -23,6 +24,8 @@ export interface Core {
   readonly scheduler: Scheduler;
   readonly events: EventLog;
   readonly registry: OperationRegistry;
+  /** This process among the replicas sharing the store. */
+  readonly cluster: Cluster;
 }
 
 /** One authenticated API call. */

@@ -9,16 +9,36 @@ import { actionOf, throttleKindOf, type AnyOperation, type ServiceDef } from './
 import { parseAuthorization, SigV4Error, verifySignature, type IncomingSignedRequest } from './sigv4.js';
 import { parseInput } from './validation.js';
 
-/** One request as a protocol adapter hands it over: which operation, and how to read its input. */
-export interface WireCall {
+/** Where a call comes from and which operation it is, whoever vouches for the caller. */
+export interface CallOrigin {
   readonly service: ServiceDef;
   readonly op: AnyOperation;
-  readonly signed: IncomingSignedRequest;
   readonly sourceIp: string;
   readonly userAgent: string;
   readonly secureTransport: boolean;
   /** Decodes the protocol's body into the operation's input shape; throws SerializationException. */
   readonly decodeInput: () => unknown;
+}
+
+/** One request as a protocol adapter hands it over: which operation, and how to read its input. */
+export interface WireCall extends CallOrigin {
+  readonly signed: IncomingSignedRequest;
+}
+
+/**
+ * A call the server makes on a principal's behalf (an automation step acting as its role): no
+ * signature to check, since the principal was established when the work was started, but the
+ * same throttling, validation, authorization, handler and audit trail as a call from outside.
+ */
+export interface InternalCall {
+  readonly service: ServiceDef;
+  readonly op: AnyOperation;
+  readonly principal: Principal;
+  readonly region: string;
+  readonly input: unknown;
+  /** Names the service acting, e.g. `ssm.amazonaws.com`, as CloudTrail does for AWS services. */
+  readonly sourceIp: string;
+  readonly userAgent: string;
 }
 
 export type CallOutcome = { requestId: string; output: unknown } | { requestId: string; error: AwsError };
@@ -33,17 +53,30 @@ const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 export async function runCall(core: Core, wire: WireCall): Promise<CallOutcome> {
   const requestId = randomUUID();
   const now = core.clock.now();
+  let auth: Authenticated;
+  try {
+    auth = await authenticate(core, wire, now);
+  } catch (err) {
+    const error = toAwsError(err, wire);
+    audit(core, wire, { requestId, now, principal: undefined, region: '', accessKeyId: '', params: undefined, resources: [], error });
+    return { requestId, error };
+  }
+  return perform(core, wire, auth, requestId, now);
+}
+
+/** Runs an operation as `call.principal`, from inside the server; see InternalCall. */
+export function invokeAs(core: Core, call: InternalCall): Promise<CallOutcome> {
+  const origin: CallOrigin = { service: call.service, op: call.op, sourceIp: call.sourceIp, userAgent: call.userAgent, secureTransport: true, decodeInput: () => call.input };
+  const region = call.service.global ? 'us-east-1' : call.region;
+  return perform(core, origin, { principal: call.principal, region, accessKeyId: call.principal.accessKeyId }, randomUUID(), core.clock.now());
+}
+
+async function perform(core: Core, wire: CallOrigin, auth: Authenticated, requestId: string, now: number): Promise<CallOutcome> {
   const { op, service } = wire;
-  let principal: Principal | undefined;
-  let region = '';
+  const { principal, region, accessKeyId } = auth;
   let params: unknown;
   let resources: string[] = [];
-  let accessKeyId = '';
   try {
-    const auth = await authenticate(core, wire, now);
-    principal = auth.principal;
-    region = auth.region;
-    accessKeyId = auth.accessKeyId;
     if (!core.throttle.take(principal.accountId, `${service.key}:${throttleKindOf(op)}`)) {
       throw new AwsError('ThrottlingException', 'Rate exceeded', { messageMember: 'message' });
     }
@@ -146,7 +179,7 @@ function isoTime(ms: number): string {
   return isoText;
 }
 
-function conditionContext(wire: WireCall, call: CallContext, extra: ConditionContext | undefined): ConditionContext {
+function conditionContext(wire: CallOrigin, call: CallContext, extra: ConditionContext | undefined): ConditionContext {
   return {
     'aws:SourceIp': wire.sourceIp,
     'aws:SecureTransport': wire.secureTransport,
@@ -158,7 +191,7 @@ function conditionContext(wire: WireCall, call: CallContext, extra: ConditionCon
   };
 }
 
-export function toAwsError(err: unknown, wire?: WireCall): AwsError {
+export function toAwsError(err: unknown, wire?: CallOrigin): AwsError {
   if (isAwsError(err)) return err;
   // An unexpected failure: keep its detail in the server log, give the caller nothing to exploit.
   const where = wire ? `${wire.service.key}:${wire.op.name}` : 'request';
@@ -177,7 +210,7 @@ interface AuditFacts {
   error?: AwsError;
 }
 
-function audit(core: Core, wire: WireCall, f: AuditFacts): void {
+function audit(core: Core, wire: CallOrigin, f: AuditFacts): void {
   const { op } = wire;
   const p = f.principal;
   const resources = f.resources.filter((r) => r !== '*').map((arn) => ({ type: resourceTypeOf(arn), name: arn }));

@@ -445,7 +445,7 @@ function formatAmzDate(date: Date): string {
 export function verifySignature(req: IncomingSignedRequest, parsed: ParsedAuthorization, secretAccessKey: string): void {
   const canonicalRequest =
     req.method + '\n' +
-    canonicalUri(req.path) + '\n' +
+    (parsed.service === 's3' ? s3CanonicalUri(req.path) : canonicalUri(req.path)) + '\n' +
     canonicalQueryString(req.query, parsed.presigned) + '\n' +
     canonicalHeaders(req.headers, parsed.signedHeaders) + '\n' +
     parsed.signedHeaders.join(';') + '\n' +
@@ -545,6 +545,11 @@ function canonicalUri(path: string): string {
 }
 
 const SLASH = 0x2f;
+
+/** S3 signs the path as it is on the wire: no normalising, no second encoding (the object stores Capstan writes to check it so). */
+function s3CanonicalUri(path: string): string {
+  return path === '' ? '/' : path;
+}
 
 // --- Canonical query string ---------------------------------------------------------
 

@@ -131,7 +131,8 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
 
-function wallClockAt(instantMs: number, timeZone: string): LocalDateTime {
+/** The wall-clock time an instant shows in a zone. */
+export function wallClockAt(instantMs: number, timeZone: string): LocalDateTime {
   const wall: LocalDateTime = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0 };
   for (const part of formatterFor(timeZone).formatToParts(instantMs)) {
     if (part.type in wall) wall[part.type as keyof LocalDateTime] = Number(part.value);
@@ -181,8 +182,11 @@ function instantsOf(wall: LocalDateTime, timeZone: string): number[] {
     .sort((a, b) => a - b);
 }
 
-/** A one-off in a spring-forward gap runs at the shifted instant, using the offset before the jump. */
-function instantOfOneOff(wall: LocalDateTime, timeZone: string): number {
+/**
+ * The instant a wall time names in a zone: its first occurrence in a fall-back overlap; in a
+ * spring-forward gap (a one-off there) the shifted instant, using the offset before the jump.
+ */
+export function instantOfOneOff(wall: LocalDateTime, timeZone: string): number {
   const naive = wallAsUtcMs(wall);
   return instantsOf(wall, timeZone)[0] ?? naive - offsetAt(naive - DAY_MS, timeZone);
 }

@@ -20,6 +20,11 @@ const LONG_LEASE = 10 * MINUTE;
 
 const pgSkip = await postgresSkipReason();
 
+type EffectTables = { effects: { job_id: string; owner: string } };
+async function migrateEffects(db: Database): Promise<void> {
+  await db.db.schema.createTable('effects').addColumn('job_id', 'text', (c) => c.notNull()).addColumn('owner', 'text', (c) => c.notNull()).execute();
+}
+
 /**
  * One store for one test: a temp SQLite file or a fresh PostgreSQL schema. `open()` gives a new
  * handle (its own connection / pool) on the same data each time, migrated like a booting server.
@@ -141,7 +146,9 @@ function suite(engine: Engine): void {
 
     const job = ran.find((j) => j.id === id);
     assert.ok(job);
-    assert.deepEqual(job, { id, kind: 'carry', payload, dueAt, attempt: 1 });
+    const { settle, ...fields } = job;
+    assert.equal(typeof settle, 'function');
+    assert.deepEqual(fields, { id, kind: 'carry', payload, dueAt, attempt: 1 });
     assert.deepEqual(ran.find((j) => j.id === bare)?.payload, null, 'a job without payload carries null');
   }));
 
@@ -271,6 +278,61 @@ function suite(engine: Engine): void {
     assert.ok([...runs.values()].every((n) => n === 1));
     assert.equal(await second.tick(), 0);
     assert.equal(await second.pendingCount(), 0);
+  }));
+
+  it('after a crash, a restarted SQLite server runs the jobs the dead process had leased at once; PostgreSQL replicas wait for the lease', run(async (store, clock) => {
+    const dbA = await store.open();
+    const crashed = new Scheduler(dbA, clock, { owner: 'crashed', leaseMs: LONG_LEASE });
+    let release!: () => void;
+    const hung = new Promise<void>((resolve) => (release = resolve));
+    crashed.handle('work', () => hung);
+    await crashed.enqueue({ kind: 'work', dueAt: clock.now() });
+    const claimed = crashed.tick();
+    await sleep(50);
+    const dbB = await store.open();
+    const restarted = new Scheduler(dbB, clock, { owner: 'restarted', leaseMs: LONG_LEASE, pollMs: 10 });
+    const ran: string[] = [];
+    restarted.handle('work', async (job) => void ran.push(job.id));
+    restarted.start();
+    await sleep(300);
+    await restarted.stop();
+    release();
+    await claimed;
+    assert.equal(ran.length, store.engine === 'sqlite' ? 1 : 0);
+    await dbA.close();
+    await dbB.close();
+  }));
+
+  it('a settling handler has its effect once: a stale run that lost its lease rolls back with LeaseLost', run(async (store, clock) => {
+    const dbA = await store.open();
+    const dbB = await store.open();
+    await migrateEffects(dbA);
+    const a = new Scheduler(dbA, clock, { owner: 'replica-a', leaseMs: LONG_LEASE });
+    const b = new Scheduler(dbB, clock, { owner: 'replica-b', leaseMs: LONG_LEASE });
+    const aStarted = deferred();
+    const aGate = deferred();
+    const effect = (db: Database, owner: string) => async (job: Job) => {
+      if (owner === 'replica-a') {
+        aStarted.resolve();
+        await aGate.promise; // A stalls past its lease before it writes anything.
+      }
+      await db.db.withTables<EffectTables>().transaction().execute(async (trx) => {
+        await trx.insertInto('effects').values({ job_id: job.id, owner }).execute();
+        await job.settle(trx);
+      });
+    };
+    a.handle('once', effect(dbA, 'replica-a'));
+    b.handle('once', effect(dbB, 'replica-b'));
+    await a.enqueue({ kind: 'once', dueAt: clock.now() });
+    const aTick = a.tick();
+    await within(aStarted.promise, 5_000, 'A to start the job');
+    clock.advance(LONG_LEASE + 1);
+    assert.equal(await b.tick(), 1, 'B takes the job over and settles it');
+    aGate.resolve();
+    assert.equal(await within(aTick, 5_000, "A's stale run"), 1);
+    const done = await dbB.db.withTables<EffectTables>().selectFrom('effects').selectAll().execute();
+    assert.deepEqual(done.map((r) => r.owner), ['replica-b'], "A's effect was rolled back with its settle");
+    assert.equal(await b.pendingCount(), 0, 'the job is gone, and the stale run did not put it back for a retry');
   }));
 
   it('lets another replica take over a job whose lease expired; the stale run changes nothing', run(async (store, clock) => {

@@ -20,7 +20,17 @@ export interface Job {
   payload: unknown;
   dueAt: number;
   attempt: number;
+  /**
+   * Ends the job inside the handler's own transaction, so the job's effect and its end commit
+   * together: if the lease was lost meanwhile (this replica stalled past it and another took
+   * the job over) it throws LeaseLost and the transaction rolls back. A handler that settles
+   * has its effect once, however many replicas ran it.
+   */
+  settle(db: AnyDb): Promise<void>;
 }
+
+/** The job is no longer this replica's: another replica took it over after the lease ran out. */
+export class LeaseLost extends Error {}
 
 export type JobHandler = (job: Job) => Promise<void>;
 
@@ -89,6 +99,28 @@ export class Scheduler {
     return Number(res.numInsertedOrUpdatedRows ?? 0) > 0 ? id : '';
   }
 
+  /**
+   * Makes sure the (kind, key) job runs by `dueAt`: enqueues it, or brings a waiting one forward.
+   * Returns false when the job is running right now: its handler must notice the reason itself
+   * (a flag written in the same transaction it reads under lock at its end).
+   */
+  async wake(spec: JobSpec & { dedupeKey: string }, db?: AnyDb): Promise<boolean> {
+    const jobs: Kysely<SchedulerTables> = db ? db.withTables<SchedulerTables>() : this.db;
+    if (await this.enqueue(spec, db)) return true;
+    const now = this.clock.now();
+    const moved = await jobs
+      .updateTable('scheduler_jobs')
+      .set({ due_at: spec.dueAt })
+      .where('kind', '=', spec.kind)
+      .where('dedupe_key', '=', spec.dedupeKey)
+      .where('due_at', '>', spec.dueAt)
+      .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]))
+      .executeTakeFirst();
+    if (Number(moved.numUpdatedRows) > 0) return true;
+    const row = await jobs.selectFrom('scheduler_jobs').select(['lease_expires_at']).where('kind', '=', spec.kind).where('dedupe_key', '=', spec.dedupeKey).executeTakeFirst();
+    return !row || row.lease_expires_at === null || row.lease_expires_at < now;
+  }
+
   async cancel(kind: string, dedupeKey: string, db?: AnyDb): Promise<void> {
     const jobs: Kysely<SchedulerTables> = db ? db.withTables<SchedulerTables>() : this.db;
     await jobs
@@ -98,7 +130,12 @@ export class Scheduler {
   start(): void {
     if (this.running) return;
     this.running = true;
+    // On SQLite this is the only process using the store, so a lease not ours was left by a
+    // process that crashed: its jobs are free now, not when the lease would have run out.
+    let released = this.database.engine === 'sqlite' ? this.releaseForeignLeases().catch(() => undefined) : Promise.resolve();
     const loop = async () => {
+      await released;
+      released = Promise.resolve();
       if (!this.running) return;
       try {
         // Keep draining while there is work, then wait a poll period.
@@ -173,17 +210,34 @@ export class Scheduler {
 
   private async execute(row: JobRow): Promise<void> {
     const handler = this.handlers.get(row.kind)!;
-    const job: Job = { id: row.id, kind: row.kind, payload: JSON.parse(row.payload) as unknown, dueAt: row.due_at, attempt: row.attempts };
+    let settled = false;
+    const job: Job = {
+      id: row.id,
+      kind: row.kind,
+      payload: JSON.parse(row.payload) as unknown,
+      dueAt: row.due_at,
+      attempt: row.attempts,
+      settle: async (db) => {
+        const gone = await db.withTables<SchedulerTables>().deleteFrom('scheduler_jobs').where('id', '=', row.id).where('lease_owner', '=', this.owner).executeTakeFirst();
+        if (Number(gone.numDeletedRows) !== 1) throw new LeaseLost(`job ${row.kind} ${row.id} was taken over by another replica`);
+        settled = true;
+      },
+    };
     const renew = setInterval(() => void this.renewLease(row.id), Math.max(1_000, this.leaseMs / 3));
     renew.unref();
     try {
       await handler(job);
-      await this.db.deleteFrom('scheduler_jobs').where('id', '=', row.id).where('lease_owner', '=', this.owner).execute();
+      if (!settled) await this.db.deleteFrom('scheduler_jobs').where('id', '=', row.id).where('lease_owner', '=', this.owner).execute();
     } catch (err) {
-      await this.fail(row, err);
+      // Lost to another replica: its run decides the job's fate.
+      if (!(err instanceof LeaseLost)) await this.fail(row, err);
     } finally {
       clearInterval(renew);
     }
+  }
+
+  private async releaseForeignLeases(): Promise<void> {
+    await this.db.updateTable('scheduler_jobs').set({ lease_owner: null, lease_expires_at: null }).where('lease_owner', 'is not', null).where('lease_owner', '!=', this.owner).execute();
   }
 
   private async renewLease(id: string): Promise<void> {

@@ -42,7 +42,13 @@ export function attachSessionEndpoints(app: FastifyInstance, core: Core, svc: Se
     const client = STREAM.exec(path);
     const agent = AGENT.exec(path);
     if (!client && !agent) return false;
-    wss.handleUpgrade(req, socket, head, (ws) => (client ? serveClient(ws, client[1]!) : serveAgent(ws, agent![1]!)));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      // An oversized or malformed frame: ws closes the socket (1009, 1002) and reports it here;
+      // unheard, the error would bring the whole server down.
+      ws.on('error', () => undefined);
+      if (client) serveClient(ws, client[1]!);
+      else serveAgent(ws, agent![1]!);
+    });
     return true;
   });
   app.addHook('preClose', async () => {
@@ -71,7 +77,8 @@ export function attachSessionEndpoints(app: FastifyInstance, core: Core, svc: Se
       clearTimeout(timer);
       let m: Record<string, unknown>;
       try {
-        m = isBinary ? {} : (JSON.parse(data.toString()) as Record<string, unknown>);
+        // `null` is valid JSON, and reading a member of it would throw out of the listener.
+        m = isBinary ? {} : ((JSON.parse(data.toString()) ?? {}) as Record<string, unknown>);
       } catch {
         m = {};
       }
@@ -101,7 +108,8 @@ export function attachSessionEndpoints(app: FastifyInstance, core: Core, svc: Se
       clearTimeout(timer);
       let m: Record<string, unknown>;
       try {
-        m = isBinary ? {} : (JSON.parse(data.toString()) as Record<string, unknown>);
+        // `null` is valid JSON, and reading a member of it would throw out of the listener.
+        m = isBinary ? {} : ((JSON.parse(data.toString()) ?? {}) as Record<string, unknown>);
       } catch {
         m = {};
       }

@@ -15,6 +15,7 @@ export const sessionsCapability: Capability = {
   start(core, options) {
     const svc = new SessionService(core, nodeService(core));
     if (options.publicUrl) svc.publicUrl = options.publicUrl;
+    if (options.sessionResumeWindowMs !== undefined) svc.resumeWindowMs = options.sessionResumeWindowMs;
     svc.start();
     sessionSlot.set(core, svc);
   },

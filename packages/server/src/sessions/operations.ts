@@ -127,7 +127,7 @@ export const sessionOperations: AnyOperation[] = [
     handler: async (i, c) => {
       const nodes = nodeService(c.core);
       const row = await nodes.instance(c.accountId, c.region, i.Target);
-      return { Target: i.Target, Status: row && nodes.jobs.connectedHere(i.Target) ? 'connected' : 'notconnected' };
+      return { Target: i.Target, Status: row && (await nodes.channelReplica(i.Target)) ? 'connected' : 'notconnected' };
     },
   }),
   defineOperation({

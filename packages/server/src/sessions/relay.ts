@@ -20,11 +20,18 @@ export interface RelayHooks {
  * however often it is resent (retransmissions, resends after a resume) or however it arrives.
  */
 class SequenceFollower {
-  private next = 0;
+  /** Undefined for a relay that took a session over: it starts wherever the streams are. */
+  private next: number | undefined;
   private readonly held = new Map<number, wire.AgentMessage>();
-  constructor(private readonly take: (m: wire.AgentMessage) => void) {}
+  constructor(
+    private readonly take: (m: wire.AgentMessage) => void,
+    from: number | undefined = 0,
+  ) {
+    this.next = from;
+  }
   see(m: wire.AgentMessage): boolean {
     const seq = m.sequenceNumber;
+    this.next ??= seq;
     if (seq < this.next || this.held.has(seq)) return false;
     if (seq > this.next) {
       if (this.held.size < 10_000) this.held.set(seq, { ...m, payload: Buffer.from(m.payload) });
@@ -65,18 +72,25 @@ export class Relay {
     target: string,
     readonly limits: { idleMs: number; maxMs: number | undefined },
     private readonly hooks: RelayHooks,
+    /** Set when this relay takes over a session whose relaying replica died: both sides are away and must come back. */
+    adopted?: { startedAt: number },
   ) {
     this.ids = { client: '', agent: target };
-    this.startedAt = hooks.now();
-    this.lastInputAt = this.startedAt;
+    this.startedAt = adopted?.startedAt ?? hooks.now();
+    this.lastInputAt = hooks.now();
+    if (adopted) {
+      this.everConnected = true;
+      this.goneAt.client = this.goneAt.agent = this.lastInputAt;
+    }
+    const from = adopted ? undefined : 0;
     this.inbound = new SequenceFollower((m) => {
       this.lastInputAt = this.hooks.now();
       if (m.payloadType === wire.PayloadType.Output) this.hooks.record('input', Buffer.from(m.payload));
       else if (m.payloadType === wire.PayloadType.Size) this.hooks.record('size', Buffer.from(m.payload));
-    });
+    }, from);
     this.outbound = new SequenceFollower((m) => {
       if (m.payloadType === wire.PayloadType.Output || m.payloadType === wire.PayloadType.StdErr) this.hooks.record('output', Buffer.from(m.payload));
-    });
+    }, from);
   }
 
   get attached(): boolean {
@@ -148,6 +162,18 @@ export class Relay {
     }
     if (!this.everConnected && now - this.startedAt >= resumeWindowMs) return { status: 'Failed', details: `The ${this.sockets.agent ? 'client' : 'node'} did not connect within ${resumeWindowMs / 1000} seconds.` };
     return undefined;
+  }
+
+  /**
+   * Lets go of the sockets without a word: to either end it is a dropped connection, which it
+   * resumes (through ResumeSession) at the session's current relay.
+   */
+  abandon(): void {
+    this.ended = true;
+    for (const side of ['client', 'agent'] as const) {
+      this.sockets[side]?.terminate();
+      this.sockets[side] = undefined;
+    }
   }
 
   /** channel_closed to both sides, then both sockets close. */

@@ -14,6 +14,10 @@ export const STREAM_PATH = '/capstan/v1/session';
 export const AGENT_SESSION_PATH = '/capstan/agent/v1/session';
 export const ACTIVE = ['Connecting', 'Connected', 'Disconnected', 'Terminating'];
 const SWEEP_MS = 1000;
+/** How often a replica checks that the sessions it relays were not ended by another replica meanwhile. */
+const RECHECK_MS = 5000;
+/** Bus topic: a session relayed by another replica was ended here (TerminateSession, the node refused it, …). */
+const ENDED_TOPIC = 'sessions.ended';
 
 export const sessionArn = (region: string, account: string, id: string) => `arn:aws:ssm:${region}:${account}:session/${id}`;
 export const hashToken = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
@@ -50,8 +54,12 @@ export async function preferences(call: CallContext): Promise<Preferences> {
 
 /**
  * Session Manager: sessions as rows (what DescribeSessions lists), and for each active one a
- * relay in this process between the client's stream socket and the agent's session socket.
- * Relays live in the process that holds the node's control channel; they do not move.
+ * relay between the client's stream socket and the agent's session socket. A session's relay
+ * lives on the replica StartSession was called on: its stream URL is that replica's advertised
+ * URL, and the agent is told (through whichever replica holds its control channel) to open its
+ * session socket there too. Any replica may end a session; the relaying one hears of it on the
+ * bus, or at its next recheck of the store. A session whose relaying replica dies ends
+ * Terminated: its sockets went with the replica.
  */
 export class SessionService {
   readonly db: Kysely<SessionTables>;
@@ -74,12 +82,24 @@ export class SessionService {
       return true;
     });
     nodes.onDeregister.push(async (_a, _r, id) => {
-      for (const relay of [...this.relays.values()]) if (relay.ids.agent === id) await this.end(relay.sessionId, 'Terminated', 'The node was deregistered.');
+      const open = await this.db.selectFrom('sessions').select('session_id').where('target', '=', id).where('status', 'in', ACTIVE).execute();
+      for (const r of open) await this.end(r.session_id, 'Terminated', 'The node was deregistered.');
     });
+    const { bus, replicas } = core.cluster;
+    bus.subscribe(ENDED_TOPIC, (m: { sessionId?: unknown }) => {
+      if (typeof m.sessionId === 'string') void this.recheck([m.sessionId]).catch(() => undefined);
+    });
+    replicas.onDead((dead) => this.orphan(dead));
   }
 
   start(): void {
-    this.sweeper = setInterval(() => void this.sweep().catch(() => undefined), SWEEP_MS);
+    let ticks = 0;
+    this.sweeper = setInterval(() => {
+      void this.sweep().catch(() => undefined);
+      if (++ticks % (RECHECK_MS / SWEEP_MS) !== 0) return;
+      if (this.relays.size) void this.recheck([...this.relays.keys()]).catch(() => undefined);
+      void this.expireOrphans().catch(() => undefined);
+    }, SWEEP_MS);
     this.sweeper.unref();
   }
 
@@ -90,8 +110,8 @@ export class SessionService {
     await Promise.all([...this.transcript.keys()].map((id) => this.flush(id)));
   }
 
-  streamUrl(sessionId: string): string {
-    return `${this.publicUrl().replace(/^http/, 'ws')}${STREAM_PATH}/${sessionId}/stream`;
+  streamUrl(sessionId: string, base = this.publicUrl()): string {
+    return `${base.replace(/^http/, 'ws')}${STREAM_PATH}/${sessionId}/stream`;
   }
 
   async startSession(call: CallContext, i: { Target: string; DocumentName?: string; Parameters?: SuppliedParameters; Reason?: string }) {
@@ -101,7 +121,7 @@ export class SessionService {
     const content = (doc.content ?? {}) as { sessionType?: unknown; properties?: unknown };
     const sessionType = typeof content.sessionType === 'string' ? content.sessionType : 'Standard_Stream';
     const node = await this.nodes.instance(call.accountId, call.region, i.Target);
-    if (!node || !this.nodes.jobs.connectedHere(i.Target)) throw targetNotConnected(`${i.Target} is not connected.`);
+    if (!node || !(await this.nodes.channelReplica(i.Target))) throw targetNotConnected(`${i.Target} is not connected.`);
     const { values } = await prepareParameters(call, doc.parameters, i.Parameters ?? {});
     const properties = interpolate(content.properties ?? {}, values);
     const prefs = await preferences(call);
@@ -129,20 +149,17 @@ export class SessionService {
       idle_timeout_minutes: prefs.idleMinutes,
       token_hash: hashToken(token),
       details: '',
+      replica_id: this.core.cluster.replicaId,
+      orphaned_at: null,
     };
     await this.db.insertInto('sessions').values(row).execute();
-    const relay = new Relay(sessionId, i.Target, { idleMs: prefs.idleMinutes * 60_000, maxMs: prefs.maxDuration ? Number(prefs.maxDuration) * 60_000 : undefined }, {
-      now: () => this.core.clock.now(),
-      // KMS-encrypted payloads are ciphertext here, and Port sessions carry other programs' bytes: neither is a transcript.
-      record: (stream, data) => !prefs.kmsKeyId && sessionType !== 'Port' && this.record(sessionId, stream, data),
-      statusChanged: (status) => void this.setStatus(sessionId, status).catch(() => undefined),
-      agentFinished: () => void this.end(sessionId, 'Terminated', 'The session ended on the node.').catch(() => undefined),
-    });
-    this.relays.set(sessionId, relay);
+    this.openRelay(row, !prefs.kmsKeyId);
     const interactive = sessionType !== 'Port';
-    const sent = this.nodes.sendToAgent(i.Target, {
+    const sent = await this.nodes.deliverToAgent(i.Target, {
       type: 'session',
       sessionId,
+      // Where the agent opens its session socket: this replica, which relays the session.
+      url: this.publicUrl(),
       sessionType,
       documentName: doc.name,
       properties,
@@ -157,6 +174,29 @@ export class SessionService {
     return { SessionId: sessionId, TokenValue: token, StreamUrl: this.streamUrl(sessionId) };
   }
 
+  /**
+   * This replica's relay for a session. `adopted`: the session was relayed by a replica that
+   * died, and both sides are to reconnect here.
+   */
+  private openRelay(row: SessionRow, recordable: boolean, adopted = false): Relay {
+    const sessionId = row.session_id;
+    const relay = new Relay(
+      sessionId,
+      row.target,
+      { idleMs: row.idle_timeout_minutes * 60_000, maxMs: row.max_session_duration ? Number(row.max_session_duration) * 60_000 : undefined },
+      {
+        now: () => this.core.clock.now(),
+        // KMS-encrypted payloads are ciphertext here, and Port sessions carry other programs' bytes: neither is a transcript.
+        record: (stream, data) => recordable && row.session_type !== 'Port' && this.record(sessionId, stream, data),
+        statusChanged: (status) => void this.setStatus(sessionId, status).catch(() => undefined),
+        agentFinished: () => void this.end(sessionId, 'Terminated', 'The session ended on the node.').catch(() => undefined),
+      },
+      adopted ? { startedAt: row.started_at } : undefined,
+    );
+    this.relays.set(sessionId, relay);
+    return relay;
+  }
+
   /** The caller's session, or DoesNotExistException. */
   async session(call: CallContext, sessionId: string): Promise<SessionRow> {
     const row = await this.db.selectFrom('sessions').selectAll().where('session_id', '=', sessionId).where('account_id', '=', call.accountId).where('region', '=', call.region).executeTakeFirst();
@@ -168,10 +208,36 @@ export class SessionService {
   async resume(call: CallContext, sessionId: string) {
     const row = await this.session(call, sessionId);
     if (row.owner !== call.principal.arn) await call.authorize('ssm:ResumeSession', [sessionArn(call.region, call.accountId, sessionId)]);
-    if (!ACTIVE.includes(row.status) || !this.relays.has(sessionId)) return { SessionId: sessionId, TokenValue: '', StreamUrl: this.streamUrl(sessionId) };
+    let relayAt: string | undefined;
+    if (!ACTIVE.includes(row.status)) relayAt = undefined;
+    else if (row.replica_id === this.core.cluster.replicaId) relayAt = this.relays.has(sessionId) ? this.publicUrl() : undefined;
+    else if (row.replica_id === '' && row.orphaned_at !== null) relayAt = (await this.adopt(row)) ? this.publicUrl() : undefined;
+    else relayAt = await this.core.cluster.replicas.liveUrl(row.replica_id);
+    if (relayAt === undefined) return { SessionId: sessionId, TokenValue: '', StreamUrl: this.streamUrl(sessionId) };
     const token = randomBytes(32).toString('base64url');
     await this.db.updateTable('sessions').set({ token_hash: hashToken(token) }).where('session_id', '=', sessionId).execute();
-    return { SessionId: sessionId, TokenValue: token, StreamUrl: this.streamUrl(sessionId) };
+    return { SessionId: sessionId, TokenValue: token, StreamUrl: this.streamUrl(sessionId, relayAt) };
+  }
+
+  /**
+   * Takes over a session whose relaying replica died: this replica relays it from now on, and
+   * the agent (still redialling the dead replica) is told to come here. Exactly one replica wins.
+   */
+  private async adopt(row: SessionRow): Promise<boolean> {
+    const won = await this.db
+      .updateTable('sessions')
+      .set({ replica_id: this.core.cluster.replicaId, orphaned_at: null })
+      .where('session_id', '=', row.session_id)
+      .where('replica_id', '=', '')
+      .where('status', 'in', ACTIVE)
+      .executeTakeFirst();
+    if (Number(won.numUpdatedRows) !== 1) return false;
+    // The transcript goes on where the dead replica's left off.
+    const last = await this.db.selectFrom('session_transcript').select('seq').where('session_id', '=', row.session_id).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    this.transcript.set(row.session_id, { seq: last ? Number(last.seq) + 1 : 0, rows: [], writing: Promise.resolve() });
+    this.openRelay(row, true, true);
+    await this.nodes.deliverToAgent(row.target, { type: 'session', sessionId: row.session_id, move: true, url: this.publicUrl() }).catch(() => false);
+    return true;
   }
 
   async terminate(call: CallContext, sessionId: string) {
@@ -200,30 +266,93 @@ export class SessionService {
   }
 
   private async refused(instanceId: string, sessionId: string, message: string): Promise<void> {
-    const relay = this.relays.get(sessionId);
-    if (relay && relay.ids.agent === instanceId) await this.end(sessionId, 'Failed', `The node refused the session${message ? `: ${message}` : '.'}`);
+    // The agent answers on its control channel, which may be on another replica than the relay.
+    const row = await this.db.selectFrom('sessions').select('target').where('session_id', '=', sessionId).executeTakeFirst();
+    if (row?.target === instanceId) await this.end(sessionId, 'Failed', `The node refused the session${message ? `: ${message}` : '.'}`);
   }
 
-  /** Ends a session: channel_closed to both sides, the row final, the agent told, an audit event. */
-  async end(sessionId: string, status: 'Terminated' | 'Failed', details: string): Promise<void> {
+  /**
+   * Ends a session: channel_closed to both sides, the row final, the agent told, an audit event.
+   * On a replica other than the relaying one, the relaying one is told to close its sockets.
+   */
+  async end(sessionId: string, status: 'Terminated' | 'Failed', details: string, only: { orphaned?: boolean } = {}): Promise<void> {
     const relay = this.relays.get(sessionId);
-    if (relay) {
-      this.relays.delete(sessionId);
-      relay.close(details);
-      this.nodes.sendToAgent(relay.ids.agent, { type: 'session-end', sessionId });
-    }
+    if (relay) this.closeRelay(relay, details);
     const now = this.core.clock.now();
-    const done = await this.db
-      .updateTable('sessions')
-      .set({ status, ended_at: now, details, token_hash: '' })
-      .where('session_id', '=', sessionId)
-      .where('status', 'in', ACTIVE)
-      .executeTakeFirst();
+    let ending = this.db.updateTable('sessions').set({ status, ended_at: now, details, token_hash: '' }).where('session_id', '=', sessionId).where('status', 'in', ACTIVE);
+    // An orphan ends only while still one: a ResumeSession may have taken it over meanwhile.
+    if (only.orphaned) ending = ending.where('replica_id', '=', '');
+    const done = await ending.executeTakeFirst();
     await this.flush(sessionId);
     this.transcript.delete(sessionId);
     if (Number(done.numUpdatedRows) !== 1) return;
     const row = await this.db.selectFrom('sessions').selectAll().where('session_id', '=', sessionId).executeTakeFirst();
-    if (row) this.auditEnd(row);
+    if (!row) return;
+    this.auditEnd(row);
+    if (relay) return;
+    // Tell the relaying replica, if another one relays it (an orphan has none).
+    if (row.replica_id && row.replica_id !== this.core.cluster.replicaId) await this.core.cluster.bus.publish(ENDED_TOPIC, { sessionId }).catch(() => undefined);
+    await this.nodes.deliverToAgent(row.target, { type: 'session-end', sessionId }).catch(() => false);
+  }
+
+  private closeRelay(relay: Relay, details: string): void {
+    this.relays.delete(relay.sessionId);
+    relay.close(details);
+    void this.nodes.deliverToAgent(relay.ids.agent, { type: 'session-end', sessionId: relay.sessionId }).catch(() => false);
+  }
+
+  /** Closes the relays here whose sessions another replica has ended or taken over. */
+  private async recheck(sessionIds: string[]): Promise<void> {
+    const local = sessionIds.filter((id) => this.relays.has(id));
+    for (let k = 0; k < local.length; k += 500) {
+      const rows = await this.db.selectFrom('sessions').select(['session_id', 'status', 'details', 'replica_id']).where('session_id', 'in', local.slice(k, k + 500)).execute();
+      for (const r of rows) {
+        const relay = this.relays.get(r.session_id);
+        // Ended elsewhere, or taken over while this replica was thought dead (a long pause).
+        const mine = r.replica_id === this.core.cluster.replicaId;
+        if (relay && (!ACTIVE.includes(r.status) || !mine)) {
+          if (!mine) {
+            // Not closeRelay: the session goes on elsewhere, and the agent must not be told to stop.
+            this.relays.delete(r.session_id);
+            relay.abandon();
+            continue;
+          }
+          this.closeRelay(relay, r.details);
+          await this.flush(r.session_id);
+          this.transcript.delete(r.session_id);
+        }
+      }
+    }
+  }
+
+  /**
+   * Sessions relayed by replicas found dead lost their sockets, not their ends: the shell or
+   * forward still runs on the node and the client may be retrying. They wait (Disconnected) for
+   * a ResumeSession on any replica to take them over, and end when the resume window passes.
+   */
+  private async orphan(replicaIds: string[]): Promise<void> {
+    await this.db
+      .updateTable('sessions')
+      .set({ replica_id: '', orphaned_at: this.core.clock.now(), status: 'Disconnected', token_hash: '' })
+      .where('replica_id', 'in', replicaIds)
+      .where('status', 'in', ACTIVE)
+      .execute();
+  }
+
+  /** Orphans nobody resumed in time end; so do rows no replica relays at all (from before replicas were recorded). */
+  private async expireOrphans(): Promise<void> {
+    const now = this.core.clock.now();
+    const due = await this.db
+      .selectFrom('sessions')
+      .select('session_id')
+      .where('replica_id', '=', '')
+      .where('status', 'in', ACTIVE)
+      .where((eb) => eb.or([eb('orphaned_at', 'is', null), eb('orphaned_at', '<=', now - this.resumeWindowMs)]))
+      .limit(500)
+      .execute();
+    for (const { session_id } of due) {
+      await this.end(session_id, 'Terminated', `The server replica relaying the session stopped, and it was not resumed within ${this.resumeWindowMs / 1000} seconds.`, { orphaned: true });
+    }
   }
 
   /** Idle timeout, maximum duration, and sides that did not come back, by the core clock. */

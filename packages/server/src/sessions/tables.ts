@@ -25,6 +25,10 @@ export interface SessionRow {
   token_hash: string;
   /** Why it ended (terminated by …, idle timeout, maximum duration, the shell exited, …). */
   details: string;
+  /** The replica relaying it: the one StartSession was called on (the client and the agent both connect there); '' once that replica died. */
+  replica_id: string;
+  /** When its relaying replica was found dead: ResumeSession may take it over on another replica until the resume window has passed. */
+  orphaned_at: number | null;
 }
 
 /** What the relay saw pass, in order: `input` / `output` bytes (Output payloads) and `size` events. */
@@ -73,6 +77,18 @@ export const sessionMigrations: MigrationStep[] = [
         .addColumn('data', engine === 'postgres' ? 'bytea' : 'blob', (c) => c.notNull())
         .addPrimaryKeyConstraint('session_transcript_pk', ['session_id', 'seq'])
         .execute();
+    },
+  },
+  {
+    name: '1010_session_replica',
+    async up(db) {
+      await db.schema.alterTable('sessions').addColumn('replica_id', 'text', (c) => c.notNull().defaultTo('')).execute();
+    },
+  },
+  {
+    name: '1020_session_orphans',
+    async up(db) {
+      await db.schema.alterTable('sessions').addColumn('orphaned_at', 'bigint').execute();
     },
   },
 ];

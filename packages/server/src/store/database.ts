@@ -15,6 +15,8 @@ export interface Database {
   readonly db: Kysely<{}>;
   /** The file of an SQLite store, for work that opens its own connection (the audit writer). */
   readonly sqlitePath?: string;
+  /** The PostgreSQL URL, for work that needs a connection of its own (the cluster bus's LISTEN). */
+  readonly url?: string;
   close(): Promise<void>;
 }
 
@@ -135,5 +137,5 @@ async function openPostgres(url: string, max: number): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max, types: types as pg.CustomTypesConfig });
   const db = new Kysely<{}>({ dialect: new PostgresDialect({ pool }) });
   await sql`select 1`.execute(db);
-  return { engine: 'postgres', db, close: () => db.destroy() };
+  return { engine: 'postgres', db, url, close: () => db.destroy() };
 }

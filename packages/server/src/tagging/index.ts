@@ -14,6 +14,8 @@ export interface Taggable {
   /** The resource's tags, or undefined when it does not exist. */
   get(account: string, region: string, id: string): Promise<Tags | undefined>;
   set(account: string, region: string, id: string, tags: Tags): Promise<void>;
+  /** Every resource of the type in the account and region, with its tags (the tagging API and resource groups read these). */
+  list(account: string, region: string): Promise<{ id: string; tags: Tags }[]>;
   /** Most resources take 50 tags; automations 5. */
   maxTags?: number;
 }
@@ -24,6 +26,9 @@ export class TaggingService {
   private readonly types = new Map<string, Taggable>();
   register(t: Taggable): void {
     this.types.set(t.resourceType, t);
+  }
+  all(): Taggable[] {
+    return [...this.types.values()];
   }
   of(resourceType: string): Taggable {
     const t = this.types.get(resourceType);

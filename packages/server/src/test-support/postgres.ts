@@ -8,15 +8,21 @@ let reachable: Promise<boolean> | undefined;
 
 export function postgresReachable(): Promise<boolean> {
   reachable ??= (async () => {
-    const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2000 });
-    try {
-      await client.connect();
-      await client.query('select 1');
-      return true;
-    } catch {
-      return false;
-    } finally {
-      await client.end().catch(() => undefined);
+    // A busy server (a loaded CI machine, all connection slots taken for a moment) is not an
+    // absent one: ask a few times before deciding.
+    for (let attempt = 1; ; attempt++) {
+      const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 3000 });
+      try {
+        await client.connect();
+        await client.query('select 1');
+        return true;
+      } catch (e) {
+        const refused = (e as { code?: string }).code === 'ECONNREFUSED';
+        if (refused || attempt >= 5) return false;
+        await new Promise((r) => setTimeout(r, 1000 * attempt));
+      } finally {
+        await client.end().catch(() => undefined);
+      }
     }
   })();
   return reachable;

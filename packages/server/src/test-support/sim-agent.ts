@@ -1,5 +1,5 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { answerChallenge, type JobMessage, type StepResult } from '@capstan/wire';
+import { answerChallenge, type HelloInfo, type JobMessage, type StepResult } from '@capstan/wire';
 import WebSocket from 'ws';
 
 /** What a simulated node does with a command: its steps' results, after an optional delay. */
@@ -22,6 +22,10 @@ export class SimulatedAgent {
   private readonly publicKey: string;
   private replies = 0;
   behaviour: Behaviour = () => ({ status: 'Success', steps: [okStep()] });
+  /** Reported in its hellos when set (epoch ms): a new value and a reconnect is a reboot. Unset, the hello has none, as from an older agent. */
+  bootTime: number | undefined;
+  /** Reported in the next hellos when set. */
+  applyAssociationsOnBoot: boolean | undefined;
 
   constructor(
     protected readonly endpoint: string,
@@ -43,19 +47,31 @@ export class SimulatedAgent {
     return this.instanceId;
   }
 
-  connect(): Promise<void> {
+  /** Opens the control channel; `endpoint` (another replica) instead of the one registered with. */
+  connect(endpoint = this.endpoint): Promise<void> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(`${this.endpoint.replace(/^http/, 'ws')}/capstan/agent/v1/channel`);
+      const ws = new WebSocket(`${endpoint.replace(/^http/, 'ws')}/capstan/agent/v1/channel`);
       this.ws = ws;
       ws.on('error', reject);
       ws.on('message', (data) => {
         const m = JSON.parse(data.toString()) as { type: string; nonce?: string; replyId?: string };
-        if (m.type === 'challenge') ws.send(JSON.stringify({ type: 'hello', instanceId: this.instanceId, signature: answerChallenge(m.nonce!, this.instanceId, this.key), info: { agentVersion: 'sim', platformType: 'Linux', platformName: 'Sim', platformVersion: '1' } }));
+        if (m.type === 'challenge') ws.send(JSON.stringify({ type: 'hello', instanceId: this.instanceId, signature: answerChallenge(m.nonce!, this.instanceId, this.key), info: this.helloInfo() }));
         else if (m.type === 'welcome') resolve();
         else if (m.type === 'job') this.onJob(m as unknown as JobMessage);
         else this.onMessage(m as Record<string, unknown>);
       });
     });
+  }
+
+  private helloInfo(): Partial<HelloInfo> {
+    return {
+      agentVersion: 'sim',
+      platformType: 'Linux',
+      platformName: 'Sim',
+      platformVersion: '1',
+      ...(this.bootTime !== undefined ? { bootTime: this.bootTime } : {}),
+      ...(this.applyAssociationsOnBoot !== undefined ? { applyAssociationsOnBoot: this.applyAssociationsOnBoot } : {}),
+    };
   }
 
   close(): Promise<void> {
@@ -87,6 +103,11 @@ export class SimulatedAgent {
     };
     if (b.delayMs) setTimeout(finish, b.delayMs);
     else finish();
+  }
+
+  /** Reports a held job's steps so far, the document still running. */
+  progress(commandId: string, steps: StepResult[]): void {
+    this.send({ type: 'reply', replyId: `r${++this.replies}-${this.instanceId}`, id: commandId, status: 'InProgress', steps });
   }
 
   /** Answers a held job later (or a cancel). */

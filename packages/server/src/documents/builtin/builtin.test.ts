@@ -57,6 +57,7 @@ const EXPECTED: Record<string, Record<string, [string, unknown]>> = {
     AutomationAssumeRole: ['String', ''],
   },
   'Capstan-DiagnoseAgent': {},
+  'Capstan-TroubleshootNode': { InstanceId: ['String', REQUIRED], AutomationAssumeRole: ['String', ''] },
   'Capstan-CollectDiagnostics': { InstanceIds: ['StringList', REQUIRED], ServiceName: ['String', ''], Since: ['String', '1 hour ago'], LogLines: ['Integer', 200], AutomationAssumeRole: ['String', ''] },
 };
 
@@ -104,7 +105,9 @@ test('each built-in passes document validation, which reads the same parameters'
 test('every placeholder names a declared parameter, and every parameter is used', () => {
   for (const b of BUILTIN_DOCUMENTS) {
     const declared = new Set(declarations(b).map((d) => d.name));
-    const used = new Set([...b.content.matchAll(/\{\{\s*([^{}\s]+)\s*\}\}/g)].map((m) => m[1]!));
+    // Step outputs (`{{ Step.Output }}`) are not parameters.
+    const steps = b.documentType === 'Automation' ? new Set(((parsed(b) as { mainSteps?: { name: string }[] }).mainSteps ?? []).map((s) => s.name)) : new Set<string>();
+    const used = new Set([...b.content.matchAll(/\{\{\s*([^{}\s]+)\s*\}\}/g)].map((m) => m[1]!).filter((n) => !steps.has(n.split('.')[0]!)));
     assert.deepEqual([...used].filter((n) => !declared.has(n)), [], `${b.name} refers to undeclared names`);
     assert.deepEqual([...declared].filter((n) => !used.has(n)), [], `${b.name} declares unused parameters`);
   }
@@ -134,7 +137,7 @@ function sampleList(doc: string, d: ParameterDeclaration): string[] {
 }
 function sampleFor(doc: string, d: ParameterDeclaration): string {
   if (d.allowedValues) return d.allowedValues[0]!;
-  const samples: Record<string, string> = { sourceInfo: '{"name":"AWS-RunShellScript"}', name: 'CapstanAgentTools', command: 'top', host: 'db.internal', ServiceName: 'nginx.service' };
+  const samples: Record<string, string> = { sourceInfo: '{"name":"AWS-RunShellScript"}', name: 'CapstanAgentTools', command: 'top', host: 'db.internal', ServiceName: 'nginx.service', InstanceId: 'mi-0123456789abcdef0' };
   return samples[d.name] ?? assert.fail(`no sample for ${doc} ${d.name}`);
 }
 

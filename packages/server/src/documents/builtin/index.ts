@@ -17,6 +17,7 @@ import collectDiagnostics from './content/Capstan-CollectDiagnostics.js';
 import diagnoseAgent from './content/Capstan-DiagnoseAgent.js';
 import restartServiceOnNodes from './content/Capstan-RestartServiceOnNodes.js';
 import runScriptWithApproval from './content/Capstan-RunScriptWithApproval.js';
+import troubleshootNode from './content/Capstan-TroubleshootNode.js';
 import sessionManagerRunShell from './content/SSM-SessionManagerRunShell.js';
 
 export interface BuiltinDocument {
@@ -51,6 +52,7 @@ const ALL: BuiltinDocument[] = [
   runbook('Capstan-RestartServiceOnNodes', restartServiceOnNodes, 'Restart a systemd service on nodes and check that it is active again.'),
   runbook('Capstan-RunScriptWithApproval', runScriptWithApproval, 'Run a script on nodes once enough approvers approve.'),
   runbook('Capstan-CollectDiagnostics', collectDiagnostics, 'Collect host, resource, process and journal diagnostics from nodes.'),
+  runbook('Capstan-TroubleshootNode', troubleshootNode, 'Run the agent self-check on an Online node, or say what to check on one that is not.'),
 ];
 
 export const BUILTIN_DOCUMENTS: readonly BuiltinDocument[] = Object.freeze(ALL.map((d) => Object.freeze(d)));

@@ -82,13 +82,15 @@ function checkDesiredState(inputs: Obj, where: string): void {
   checkKind(inputs.DesiredState, 'string', where, 'inputs.DesiredState', ['running', 'stopped', 'terminated']);
 }
 
-const RUNTIME = /^(python3\.\d+|PowerShell (Core 6\.0|7\.\d+))$/;
+// AWS's python3.x and PowerShell runtimes, and Capstan's own JavaScript runtime nodejsN.x (run on
+// the server's node whatever N says); the same names as automation/script's runner.
+const RUNTIME = /^(python3\.\d+|nodejs\d+\.x|PowerShell (Core 6\.0|7\.\d+))$/;
 
 function checkScript(inputs: Obj, where: string, ctx: ActionContext): void {
   const runtime = inputs.Runtime as string;
-  if (!containsReference(runtime) && !RUNTIME.test(runtime)) fail(where, `inputs.Runtime ${show(runtime)} is not a supported runtime (python3.x, PowerShell Core 6.0 or PowerShell 7.x)`);
-  const python = runtime.startsWith('python');
-  if (python && inputs.Handler === undefined) fail(where, `action aws:executeScript requires inputs.Handler for the ${runtime} runtime`);
+  if (!containsReference(runtime) && !RUNTIME.test(runtime)) fail(where, `inputs.Runtime ${show(runtime)} is not a supported runtime (python3.x, nodejsN.x, PowerShell Core 6.0 or PowerShell 7.x)`);
+  const needsHandler = runtime.startsWith('python') || runtime.startsWith('nodejs');
+  if (needsHandler && inputs.Handler === undefined) fail(where, `action aws:executeScript requires inputs.Handler for the ${runtime} runtime`);
   if (runtime.startsWith('PowerShell') && inputs.Handler !== undefined) fail(where, `inputs.Handler is not supported for the ${runtime} runtime`);
   const attachment = inputs.Attachment;
   if (typeof attachment === 'string' && !containsReference(attachment) && !ctx.files.has(attachment)) {

@@ -59,7 +59,8 @@ export const PLUGINS: Record<string, PluginSpec> = {
   },
   'aws:softwareInventory': { platforms: WLM, since20: true, inputs: inventory },
   'aws:runPatchBaseline': {
-    platforms: W,
+    // AWS runs it on Windows only; Capstan's agent patches Linux (apt, dnf/yum) with it too.
+    platforms: WLM,
     open: true,
     inputs: { Operation: req('string', ['Scan', 'Install']), SnapshotId: opt('string'), InstallOverrideList: opt('string'), RebootOption: opt('string', ['RebootIfNeeded', 'NoReboot']) },
   },

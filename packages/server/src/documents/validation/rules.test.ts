@@ -104,6 +104,22 @@ test('Automation jumps may go backwards and to any step of the same list', () =>
   assert.deepEqual(check(doc, 'Automation').stepNames, ['A', 'B', 'C']);
 });
 
+test('aws:executeScript runtimes: python3.x and PowerShell as AWS has them, and Capstan\'s nodejsN.x', () => {
+  const runbook = (inputs: object) => ({ schemaVersion: '0.3', mainSteps: [{ name: 'Script', action: 'aws:executeScript', inputs }] });
+  const script = (runtime: string, more: object = {}) => runbook({ Runtime: runtime, Script: 'x', ...more });
+  for (const runtime of ['nodejs20.x', 'nodejs22.x', 'python3.11']) {
+    assert.doesNotThrow(() => check(script(runtime, { Handler: 'handler', InputPayload: { a: 1 } }), 'Automation'), runtime);
+    assert.match(message(script(runtime), 'Automation'), new RegExp(`requires inputs\\.Handler for the ${runtime.replace('.', '\\.')} runtime`));
+  }
+  assert.doesNotThrow(() => check(script('nodejs20.x', { Handler: 'tools.handler' }), 'Automation'), 'file.function names');
+  assert.doesNotThrow(() => check(script('PowerShell 7.4'), 'Automation'));
+  assert.doesNotThrow(() => check(script('PowerShell Core 6.0'), 'Automation'));
+  assert.match(message(script('PowerShell 7.4', { Handler: 'h' }), 'Automation'), /inputs\.Handler is not supported for the PowerShell 7\.4 runtime/);
+  for (const bad of ['nodejs20', 'node20.x', 'nodejs.x', 'javascript', 'python2.7']) {
+    assert.match(message(script(bad, { Handler: 'h' }), 'Automation'), /is not a supported runtime \(python3\.x, nodejsN\.x, PowerShell Core 6\.0 or PowerShell 7\.x\)/, bad);
+  }
+});
+
 test('Session commands may be a string or a list, per operating system', () => {
   const doc = (linux: unknown) => ({ schemaVersion: '1.0', sessionType: 'NonInteractiveCommands', properties: { linux: { commands: linux } } });
   assert.doesNotThrow(() => check(doc('uptime'), 'Session'));

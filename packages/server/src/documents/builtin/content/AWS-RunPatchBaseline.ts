@@ -1,7 +1,7 @@
-// Written for Capstan; parameter names, types, defaults and rules are AWS's, the URL patterns a
-// little stricter: every value is quoted into a shell line, so none may contain a quote. The
-// evaluation itself (baseline snapshot, apt/yum, reboot with exit 194) is the agent's
-// `capstan agent patch-baseline`, one entry point on every platform.
+// Written for Capstan; parameter names, types, defaults and rules are AWS's. Each step is
+// `aws:runPatchBaseline`: the server puts the node's baseline snapshot (its patch group's, its
+// operating system's default, or the BaselineOverride given here) in the node's job, and the
+// agent's plugin scans or installs against it and reports what it found.
 export default String.raw`{
   "schemaVersion": "2.2",
   "description": "Scan a node for missing patches, or install them, following the patch baseline of the node's patch group (or the default baseline), and report patch compliance.",
@@ -38,46 +38,31 @@ export default String.raw`{
     "BaselineOverride": {
       "type": "String",
       "default": "",
-      "description": "(Optional) An https:// or s3:// URL of a JSON patch baseline to use instead of the node's.",
-      "allowedPattern": "^$|^https://[-A-Za-z0-9._~:/?#@!$&*+,;=%]+$|^s3://[-a-z0-9.]+/[-A-Za-z0-9._~:/?#@!$&*+,;=%]+$"
+      "description": "(Optional) A patch baseline to use instead of the node's, given inline as JSON: one baseline object as CreatePatchBaseline takes it (with OperatingSystem), or a list of them, one per operating system.",
+      "allowedPattern": "^$|^\\s*[\\[{][\\s\\S]*$"
     }
   },
   "mainSteps": [
     {
       "precondition": { "StringEquals": ["platformType", "Windows"] },
-      "action": "aws:runPowerShellScript",
+      "action": "aws:runPatchBaseline",
       "name": "PatchWindows",
       "timeoutSeconds": 7200,
-      "inputs": {
-        "runCommand": [
-          "& capstan agent patch-baseline --operation '{{ Operation }}' --snapshot-id '{{ SnapshotId }}' --install-override-list '{{ InstallOverrideList }}' --baseline-override '{{ BaselineOverride }}' --reboot-option '{{ RebootOption }}' --association-id '{{ AssociationId }}'",
-          "exit $LASTEXITCODE"
-        ]
-      }
+      "inputs": { "Operation": "{{ Operation }}", "SnapshotId": "{{ SnapshotId }}", "InstallOverrideList": "{{ InstallOverrideList }}", "BaselineOverride": "{{ BaselineOverride }}", "RebootOption": "{{ RebootOption }}", "AssociationId": "{{ AssociationId }}" }
     },
     {
       "precondition": { "StringEquals": ["platformType", "Linux"] },
-      "action": "aws:runShellScript",
+      "action": "aws:runPatchBaseline",
       "name": "PatchLinux",
       "timeoutSeconds": 7200,
-      "inputs": {
-        "runCommand": [
-          "#!/bin/sh",
-          "exec capstan agent patch-baseline --operation '{{ Operation }}' --snapshot-id '{{ SnapshotId }}' --install-override-list '{{ InstallOverrideList }}' --baseline-override '{{ BaselineOverride }}' --reboot-option '{{ RebootOption }}' --association-id '{{ AssociationId }}'"
-        ]
-      }
+      "inputs": { "Operation": "{{ Operation }}", "SnapshotId": "{{ SnapshotId }}", "InstallOverrideList": "{{ InstallOverrideList }}", "BaselineOverride": "{{ BaselineOverride }}", "RebootOption": "{{ RebootOption }}", "AssociationId": "{{ AssociationId }}" }
     },
     {
       "precondition": { "StringEquals": ["platformType", "MacOS"] },
-      "action": "aws:runShellScript",
+      "action": "aws:runPatchBaseline",
       "name": "PatchMacOS",
       "timeoutSeconds": 7200,
-      "inputs": {
-        "runCommand": [
-          "#!/bin/sh",
-          "exec capstan agent patch-baseline --operation '{{ Operation }}' --snapshot-id '{{ SnapshotId }}' --install-override-list '{{ InstallOverrideList }}' --baseline-override '{{ BaselineOverride }}' --reboot-option '{{ RebootOption }}' --association-id '{{ AssociationId }}'"
-        ]
-      }
+      "inputs": { "Operation": "{{ Operation }}", "SnapshotId": "{{ SnapshotId }}", "InstallOverrideList": "{{ InstallOverrideList }}", "BaselineOverride": "{{ BaselineOverride }}", "RebootOption": "{{ RebootOption }}", "AssociationId": "{{ AssociationId }}" }
     }
   ]
 }

@@ -1,5 +1,6 @@
-// Written for Capstan; parameter names, types, defaults and rules are AWS's. The agent fetches
-// releases from the control plane it is registered with, so there is no download source here.
+// Written for Capstan; parameter names, types, defaults and rules are AWS's. Releases are the
+// versions of the Capstan-Agent package, fetched from the server the node is registered with, so
+// there is no download source here.
 export default String.raw`{
   "schemaVersion": "1.2",
   "description": "Update the node's agent to the latest release, or to a version you name.",
@@ -7,7 +8,7 @@ export default String.raw`{
     "version": {
       "type": "String",
       "default": "",
-      "description": "(Optional) The agent version to install. Empty installs the latest release.",
+      "description": "(Optional) The agent version to install, a version of the Capstan-Agent package. Empty installs its default version.",
       "allowedPattern": "^$|^[0-9]+(\\.[0-9]+){1,3}$"
     },
     "allowDowngrade": {
