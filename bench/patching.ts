@@ -3,10 +3,16 @@
 // updates), `--installed` of them in an isolated dpkg root, and one Scan — apt-get update, the
 // stream over every Packages list, the judging, the report queued in the outbox — in a plain Node
 // process built like the agent's bundle. Prints the scan's time, that process's peak RSS (VmHWM;
-// the target is at most 64 MB) and how its private memory (RssAnon) grew.
-//   npm run bench -- patching [--packages 60000] [--installed 3000] [--runs 1]
-import { spawnSync } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+// the target is at most 64 MB) and how its private memory (RssAnon) grew. Then the same Scan as a
+// user sends it: `aws:runPatchBaseline` through SendCommand from a `capstan server` to a real
+// bundled agent (`node capstan-agent.mjs agent run`), whose own peak RSS is measured across the
+// command (the peak is reset just before it, so the agent's start-up does not count).
+//   npm run bench -- patching [--packages 60000] [--installed 3000] [--runs 1] [--skip-agent]
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { CreateActivationCommand, CreatePatchBaselineCommand, type CreatePatchBaselineCommandInput, ListCommandsCommand, RegisterDefaultPatchBaselineCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { ADMIN, startCapstan } from './_harness.js';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,7 +21,7 @@ import type { PatchBaselineSnapshot } from '@capstan/wire';
 import { makeRoot, writeSuite } from '../packages/agent/src/exec/plugins/patch/test-support/apt-root.js';
 
 const TARGET_MB = 64;
-const { values } = parseArgs({ options: { packages: { type: 'string', default: '60000' }, installed: { type: 'string', default: '3000' }, runs: { type: 'string', default: '1' } } });
+const { values } = parseArgs({ options: { packages: { type: 'string', default: '60000' }, installed: { type: 'string', default: '3000' }, runs: { type: 'string', default: '1' }, 'skip-agent': { type: 'boolean', default: false } } });
 const total = Number(values.packages);
 const installedCount = Math.min(Number(values.installed), total);
 const runs = Number(values.runs);
@@ -134,6 +140,76 @@ try {
     console.log(`  private memory (RssAnon, sampled every 5 ms): ${mb(out.anonBeforeKB)} MB before, ${mb(out.anonPeakKB)} MB at the peak, +${mb(out.anonPeakKB - out.anonBeforeKB)} MB for the scan`);
     console.log(`  report: ${out.patches} patches, ${(out.reportBytes / 1e6).toFixed(2)} MB; missing ${s.MissingCount}, installed ${s.InstalledCount}, installed other ${s.InstalledOtherCount}`);
   }
+
+  if (!values['skip-agent']) await realAgentScan(node.env, baseline);
 } finally {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** /proc/PID/status fields in kB. */
+function procStatus(pid: number, field: string): number {
+  return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+}
+
+async function realAgentScan(nodeEnv: Record<string, string>, b: PatchBaselineSnapshot): Promise<void> {
+  const server = await startCapstan();
+  const agentDir = join(dir, 'agent-build');
+  const ssm = new SSMClient({ endpoint: server.url, region: 'us-east-1', credentials: ADMIN, maxAttempts: 1 });
+  let agent: ReturnType<typeof spawn> | undefined;
+  try {
+    await promisify(execFile)(process.execPath, [join(root, 'scripts/build-agent.mjs'), '--out', agentDir, '--no-sea'], { cwd: root });
+    const main = join(agentDir, 'capstan-agent.mjs');
+    const a = await ssm.send(new CreateActivationCommand({ IamRole: 'SSMServiceRole', RegistrationLimit: 1, Description: 'bench/patching' }));
+    const state = join(dir, 'agent-state');
+    await promisify(execFile)(process.execPath, [main, 'agent', 'register', '--endpoint', server.url, '--activation-id', a.ActivationId!, '--activation-code', a.ActivationCode!, '--region', 'us-east-1', '--state-dir', state]);
+    const proc = spawn(process.execPath, [main, 'agent', 'run', '--state-dir', state], { env: { ...process.env, ...nodeEnv, CAPSTAN_AGENT_REBOOT_COMMAND: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    agent = proc;
+    let out = '';
+    proc.stdout!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
+    proc.stderr!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
+    const online = Date.now() + 30_000;
+    while (!/online as (mi-\w+)/.test(out)) {
+      if (proc.exitCode !== null || Date.now() > online) throw new Error(`the agent did not come online: ${out.slice(-1000)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const instanceId = /online as (mi-\w+)/.exec(out)![1]!;
+    const { BaselineId } = await ssm.send(new CreatePatchBaselineCommand({
+        Name: 'BenchDebianAll',
+        OperatingSystem: 'DEBIAN',
+        // The snapshot's rules, typed as the SDK wants them.
+        GlobalFilters: b.GlobalFilters as CreatePatchBaselineCommandInput['GlobalFilters'],
+        ApprovalRules: b.ApprovalRules as CreatePatchBaselineCommandInput['ApprovalRules'],
+        RejectedPatchesAction: 'ALLOW_AS_DEPENDENCY',
+      }));
+    await ssm.send(new RegisterDefaultPatchBaselineCommand({ BaselineId }));
+    // Settle, then reset the peak (writing 5 to clear_refs resets VmHWM) so only the command counts.
+    await new Promise((r) => setTimeout(r, 2000));
+    const idleKB = procStatus(proc.pid!, 'VmRSS');
+    const idleAnonKB = procStatus(proc.pid!, 'RssAnon');
+    writeFileSync(`/proc/${proc.pid}/clear_refs`, '5');
+    let anonPeak = idleAnonKB;
+    const sampler = setInterval(() => (anonPeak = Math.max(anonPeak, procStatus(proc.pid!, 'RssAnon'))), 5);
+    const t = performance.now();
+    const id = (await ssm.send(new SendCommandCommand({ DocumentName: 'AWS-RunPatchBaseline', InstanceIds: [instanceId], Parameters: { Operation: ['Scan'], RebootOption: ['NoReboot'] } }))).Command!.CommandId!;
+    let status = '';
+    while (!['Success', 'Failed', 'TimedOut', 'Cancelled'].includes(status)) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = (await ssm.send(new ListCommandsCommand({ CommandId: id }))).Commands![0]!.Status!;
+    }
+    const ms = performance.now() - t;
+    clearInterval(sampler);
+    const peakKB = procStatus(proc.pid!, 'VmHWM');
+    if (status !== 'Success') throw new Error(`the agent's Scan ended ${status}: ${out.slice(-2000)}`);
+    const mb = (kb: number) => (kb / 1024).toFixed(1);
+    console.log(`real agent (node capstan-agent.mjs agent run), SendCommand AWS-RunPatchBaseline Scan: ${status} in ${(ms / 1000).toFixed(2)} s`);
+    console.log(`  agent peak RSS during the command (VmHWM) ${mb(peakKB)} MB — target ≤ ${TARGET_MB} MB: ${peakKB / 1024 <= TARGET_MB ? 'met' : 'MISSED'} (${mb(idleKB)} MB idle before it)`);
+    console.log(`  agent private memory (RssAnon, sampled every 5 ms): ${mb(idleAnonKB)} MB idle, ${mb(anonPeak)} MB at the peak, +${mb(anonPeak - idleAnonKB)} MB for the scan`);
+  } finally {
+    ssm.destroy();
+    if (agent && agent.exitCode === null) {
+      agent.kill('SIGTERM');
+      await new Promise((r) => agent!.once('exit', r));
+    }
+    await server.stop();
+  }
 }
