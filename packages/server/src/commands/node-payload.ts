@@ -11,8 +11,12 @@ import type { CommandRow } from './tables.js';
 export interface NodePayloadHook {
   /** Whether this payload's jobs get per-node additions from this hook (a pure look at the document). */
   applies(payload: CommandPayload): boolean;
-  /** At SendCommand, before anything is written: throws an AwsError to refuse the command (a bad parameter). */
-  check(payload: CommandPayload, accountId: string, region: string): void | Promise<void>;
+  /**
+   * At SendCommand, before anything is written: throws an AwsError to refuse the command (a bad
+   * parameter), or returns the payload to store instead (what a parameter names, fetched once for
+   * every node, e.g. a BaselineOverride kept in an S3 bucket).
+   */
+  prepare(payload: CommandPayload, accountId: string, region: string): void | CommandPayload | Promise<void | CommandPayload>;
   /** At dispatch, inside its transaction (`db`): the node's additions. */
   forNode(db: AnyDb, payload: CommandPayload, accountId: string, region: string, instanceId: string): Promise<Partial<CommandPayload>>;
 }
@@ -26,8 +30,11 @@ export class NodePayloads {
     this.hooks.push(hook);
   }
 
-  async check(payload: CommandPayload, accountId: string, region: string): Promise<void> {
-    for (const h of this.hooks) if (h.applies(payload)) await h.check(payload, accountId, region);
+  /** The payload the command stores, as its hooks prepared it; throws to refuse the command. */
+  async prepare(payload: CommandPayload, accountId: string, region: string): Promise<CommandPayload> {
+    let out = payload;
+    for (const h of this.hooks) if (h.applies(out)) out = (await h.prepare(out, accountId, region)) ?? out;
+    return out;
   }
 
   /**

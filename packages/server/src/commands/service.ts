@@ -136,7 +136,7 @@ export class CommandService {
     const commandId = options.commandId ?? randomUUID();
     const timeout = i.TimeoutSeconds ?? 3600;
     const expiresAt = now + timeout * 1000;
-    const payload: CommandPayload = {
+    const given: CommandPayload = {
       commandId,
       documentName: plan.doc.name,
       documentVersion: String(plan.doc.version),
@@ -146,7 +146,7 @@ export class CommandService {
       ...(i.OutputS3BucketName ? { outputS3BucketName: i.OutputS3BucketName, outputS3KeyPrefix: i.OutputS3KeyPrefix ?? '' } : {}),
       expiresAt,
     };
-    await this.nodePayloads.check(payload, call.accountId, call.region);
+    const payload = await this.nodePayloads.prepare(given, call.accountId, call.region);
     const row: CommandRow = {
       account_id: call.accountId,
       region: call.region,

@@ -40,7 +40,7 @@ const text = (v: unknown): string => (typeof v === 'string' ? v.trim() : '');
 export function packageJobHook(core: Core, publicUrl: () => string): NodePayloadHook {
   return {
     applies: (payload) => packageSteps(payload.document).length > 0,
-    check: () => undefined,
+    prepare: () => undefined,
     async forNode(db, payload, account, region, instanceId) {
       const packages: Record<string, PackageBundle> = {};
       for (const step of packageSteps(payload.document)) {

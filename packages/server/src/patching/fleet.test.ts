@@ -19,6 +19,7 @@ import {
 import type { CommandPayload, PatchBaselineSnapshot } from '@capstan/wire';
 import { onEveryEngine } from '../test-support/engines.js';
 import { startTestServer, type Engine, type TestServer } from '../test-support/server.js';
+import { startS3Store, type TestS3Store } from '../test-support/s3-store.js';
 import { until } from '../test-support/until.js';
 import { ManualClock } from '../scheduler/clock.js';
 import { aptPatch, patchNode, summary, type PatchingAgent } from './test-support/agents.js';
@@ -33,9 +34,11 @@ onEveryEngine('Patch Manager on the fleet', (engine: Engine) => {
   const agents: PatchingAgent[] = [];
   let web: PatchingAgent, plain: PatchingAgent, deb: PatchingAgent, odd: PatchingAgent;
   let webBaseline: string;
+  let s3: TestS3Store;
 
   before(async () => {
-    t = await startTestServer({ engine, clock });
+    s3 = await startS3Store();
+    t = await startTestServer({ engine, clock, s3: s3.config });
     web = await patchNode(ssm(), t, 'web-1', ['Ubuntu', '22.04'], { 'Patch Group': 'web', PatchGroup: 'ignored' });
     plain = await patchNode(ssm(), t, 'plain-1', ['Ubuntu', '22.04']);
     deb = await patchNode(ssm(), t, 'deb-1', ['Debian GNU/Linux', '12'], { PatchGroup: 'web' });
@@ -47,6 +50,7 @@ onEveryEngine('Patch Manager on the fleet', (engine: Engine) => {
   after(async () => {
     for (const a of agents) await a.close();
     await t.stop();
+    await s3.close();
   });
 
   async function rejects(p: Promise<unknown>, code: string, message?: RegExp): Promise<void> {
@@ -101,6 +105,38 @@ onEveryEngine('Patch Manager on the fleet', (engine: Engine) => {
     const sent = web.jobs.length;
     await rejects(ssm().send(new SendCommandCommand({ DocumentName: 'AWS-RunPatchBaseline', InstanceIds: [web.instanceId], Parameters: { Operation: ['Scan'], BaselineOverride: [bad] } })), 'InvalidParameters', /CLASSIFICATION is not valid for UBUNTU/);
     await rejects(ssm().send(new SendCommandCommand({ DocumentName: 'AWS-RunPatchBaseline', InstanceIds: [web.instanceId], Parameters: { Operation: ['Scan'], BaselineOverride: ['{not json'] } })), 'InvalidParameters', /not valid JSON/);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(web.jobs.length, sent, 'nothing was sent');
+  });
+
+  test('a BaselineOverride kept in the S3-compatible store is read once at SendCommand; a missing, bad or foreign one refuses the command', async () => {
+    const override = { OperatingSystem: 'UBUNTU', ApprovalRules: { PatchRules: [{ PatchFilterGroup: { PatchFilters: [{ Key: 'PRIORITY', Values: ['Important'] }] }, ComplianceLevel: 'MEDIUM' }] }, RejectedPatches: ['emacs'] };
+    s3.bytes.set('/baselines/ubuntu/web override.json', Buffer.from(JSON.stringify(override)));
+    for (const location of ['s3://baselines/ubuntu/web%20override.json', `${s3.config.endpoint}/baselines/ubuntu/web%20override.json`]) {
+      const { Command } = await ssm().send(new SendCommandCommand({ DocumentName: 'AWS-RunPatchBaseline', InstanceIds: [web.instanceId], Parameters: { Operation: ['Scan'], BaselineOverride: [location] } }));
+      const w = (await snapshotOf(web, Command!.CommandId!))!;
+      assert.equal(w.BaselineId, 'BaselineOverride', location);
+      assert.deepEqual(w.RejectedPatches, ['emacs']);
+      assert.deepEqual(w.ApprovalRules, override.ApprovalRules);
+      // The job carries the baseline itself, so a later change to the object cannot reach it.
+      const doc = (web.jobs.find((j) => j.id === Command!.CommandId)!.payload as CommandPayload).document as { mainSteps: { inputs: Record<string, string> }[] };
+      assert.deepEqual(JSON.parse(doc.mainSteps[1]!.inputs.BaselineOverride!), override);
+    }
+    const sent = web.jobs.length;
+    const send = (location: string) => ssm().send(new SendCommandCommand({ DocumentName: 'AWS-RunPatchBaseline', InstanceIds: [web.instanceId], Parameters: { Operation: ['Scan'], BaselineOverride: [location] } }));
+    await rejects(send('s3://baselines/missing.json'), 'InvalidParameters', /s3:\/\/baselines\/missing\.json does not exist/);
+    s3.bytes.set('/baselines/bad.json', Buffer.from(JSON.stringify({ OperatingSystem: 'UBUNTU', ApprovalRules: { PatchRules: [{ PatchFilterGroup: { PatchFilters: [{ Key: 'CLASSIFICATION', Values: ['Security'] }] } }] } })));
+    await rejects(send('s3://baselines/bad.json'), 'InvalidParameters', /bad\.json: .*CLASSIFICATION is not valid for UBUNTU/);
+    s3.bytes.set('/baselines/text.json', Buffer.from('not json at all'));
+    await rejects(send('s3://baselines/text.json'), 'InvalidParameters', /text\.json: .*not valid JSON/);
+    await rejects(send('https://elsewhere.example/baselines/ubuntu.json'), 'InvalidParameters', /inline as JSON, or the location of a JSON file as s3:\/\/BUCKET\/KEY/);
+    await rejects(send('s3://baselines/'), 'InvalidParameters');
+    s3.failWith = 500;
+    try {
+      await rejects(send('s3://baselines/ubuntu/web%20override.json'), 'InvalidParameters', /cannot be read: .*500/);
+    } finally {
+      delete s3.failWith;
+    }
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(web.jobs.length, sent, 'nothing was sent');
   });

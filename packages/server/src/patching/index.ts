@@ -31,7 +31,7 @@ export const patchingCapability: Capability = {
     const snapshots = new PatchSnapshots(core);
     if (options.publicUrl) snapshots.publicUrl = options.publicUrl;
     patchingSlot.set(core, { baselines, reports, snapshots });
-    commandService(core).nodePayloads.register(patchJobHook(core, baselines));
+    commandService(core).nodePayloads.register(patchJobHook(core, baselines, options.s3));
     nodeService(core).onPatchReport(async (account, region, instanceId, m) => {
       if (!isPatchReport(m)) {
         // Acknowledged all the same: resending a malformed report would fail the same way.

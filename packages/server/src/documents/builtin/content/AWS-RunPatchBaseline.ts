@@ -38,8 +38,8 @@ export default String.raw`{
     "BaselineOverride": {
       "type": "String",
       "default": "",
-      "description": "(Optional) A patch baseline to use instead of the node's, given inline as JSON: one baseline object as CreatePatchBaseline takes it (with OperatingSystem), or a list of them, one per operating system.",
-      "allowedPattern": "^$|^\\s*[\\[{][\\s\\S]*$"
+      "description": "(Optional) A patch baseline to use instead of the node's: inline JSON, one baseline object as CreatePatchBaseline takes it (with OperatingSystem) or a list of them, one per operating system; or the s3:// URL of such a JSON file in the server's S3-compatible store, read when the command is sent.",
+      "allowedPattern": "^$|^\\s*[\\[{][\\s\\S]*$|^s3://[-a-z0-9.]+/[-A-Za-z0-9._~:/?#@!$&*+,;=%]+$|^https?://[-A-Za-z0-9._~:/?#@!$&*+,;=%]+$"
     }
   },
   "mainSteps": [
