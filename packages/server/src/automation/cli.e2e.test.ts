@@ -2,67 +2,21 @@
  * Automation as people drive it from the shell: the AWS CLI (`aws ssm create-document`,
  * `start-automation-execution`, `get-automation-execution`, the describe calls, an error) and
  * boto3 (an approval sent with send_automation_signal), each a process of its own pointed at a
- * Capstan server with --endpoint-url. Skipped, saying why, where the tool is not installed.
+ * Capstan server with --endpoint-url. Each AWS CLI found (version 1 and version 2) runs the CLI
+ * tests; a tool that is not installed is skipped, saying why.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { awsClis, botoProbe, cliTime, runTool, ToolFiles } from '../test-support/aws-tools.js';
 import { startTestServer, type TestServer } from '../test-support/server.js';
 import { until } from '../test-support/until.js';
 
-const work = mkdtempSync(join(tmpdir(), 'capstan-automation-cli-'));
-const configFile = join(work, 'config');
-const credentialsFile = join(work, 'credentials');
-// Empty files of our own, so neither tool reads the user's ~/.aws.
-writeFileSync(configFile, '[default]\nregion = us-east-1\noutput = json\n');
-writeFileSync(credentialsFile, '');
-
-/** The environment of every aws/python3 process: the test's own credentials, nothing of the user's AWS setup. */
-function toolEnv(t: TestServer): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('AWS_')) env[k] = v;
-  return {
-    ...env,
-    AWS_ACCESS_KEY_ID: t.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: t.credentials.secretAccessKey,
-    AWS_DEFAULT_REGION: 'us-east-1',
-    AWS_CONFIG_FILE: configFile,
-    AWS_SHARED_CREDENTIALS_FILE: credentialsFile,
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_PAGER: '',
-  };
-}
-
-function skipReason(command: string, args: string[], what: string): string | undefined {
-  const r = spawnSync(command, args, { encoding: 'utf8', timeout: 30_000 });
-  if (r.error) return `${what} is not available here (${r.error.message})`;
-  if (r.status !== 0) return `${what} is not available here (\`${command} ${args.join(' ')}\` exited with ${r.status}: ${(r.stderr || r.stdout).trim()})`;
-  return undefined;
-}
-const awsSkip = skipReason('aws', ['--version'], 'the AWS CLI (aws)');
-const botoSkip = skipReason('python3', ['-c', 'import boto3'], 'boto3 (python3 -c "import boto3")');
-
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a tool to its end without blocking this process's event loop: the server answering it lives here. */
-function runTool(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Ran> {
-  return new Promise((resolve) => {
-    execFile(command, args, { env, encoding: 'utf8', timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-/** A timestamp as the CLI prints it: version 1 in epoch seconds, version 2 in ISO 8601. */
-const when = (v: number | string): number => (typeof v === 'number' ? v * 1000 : Date.parse(v));
+const files = new ToolFiles('capstan-automation-cli-');
+const work = files.dir;
+const clis = awsClis();
+const boto = botoProbe();
 
 const RUNBOOK = `schemaVersion: '0.3'
 description: Records a greeting, reads it back and repeats it.
@@ -119,15 +73,15 @@ outputs:
 
 let t: TestServer;
 before(async () => {
-  if (!awsSkip || !botoSkip) t = await startTestServer({});
+  if (clis.some((c) => !c.skip) || !boto.skip) t = await startTestServer({});
 });
 after(async () => {
   await t?.stop();
-  rmSync(work, { recursive: true, force: true });
+  files.remove();
 });
 
-describe('the AWS CLI', { skip: awsSkip ?? false }, () => {
-  const aws = (...args: string[]) => runTool('aws', ['ssm', ...args, '--endpoint-url', t.endpoint, '--output', 'json'], toolEnv(t));
+for (const cli of clis) describe(`the AWS CLI: ${cli.label}`, { skip: cli.skip }, () => {
+  const aws = (...args: string[]) => runTool(cli.command, ['ssm', ...args, '--endpoint-url', t.endpoint, '--output', 'json'], files.env(t.credentials));
   const awsJson = async <T = Record<string, unknown>>(...args: string[]): Promise<T> => {
     const r = await aws(...args);
     assert.equal(r.code, 0, `aws ssm ${args.join(' ')} failed:\n${r.stderr}`);
@@ -135,7 +89,7 @@ describe('the AWS CLI', { skip: awsSkip ?? false }, () => {
   };
 
   test('`aws ssm start-automation-execution` of a YAML runbook made with create-document, then get-automation-execution until Success', async () => {
-    const name = `CliE2E-Greet-${process.pid}`;
+    const name = `CliE2E-Greet-v${cli.major}-${process.pid}`;
     const file = join(work, 'greet.yaml');
     writeFileSync(file, RUNBOOK);
     const created = await awsJson<{ DocumentDescription: Record<string, unknown> }>('create-document', '--name', name, '--document-type', 'Automation', '--document-format', 'YAML', '--content', `file://${file}`);
@@ -162,7 +116,7 @@ describe('the AWS CLI', { skip: awsSkip ?? false }, () => {
     assert.equal(done.DocumentVersion, '1');
     assert.equal(done.Mode, 'Auto');
     assert.equal(done.ExecutedBy, `arn:aws:iam::${t.accountId}:user/admin`);
-    const [startedAt, endedAt] = [when(done.ExecutionStartTime), when(done.ExecutionEndTime)];
+    const [startedAt, endedAt] = [cliTime(done.ExecutionStartTime), cliTime(done.ExecutionEndTime)];
     assert.ok(Math.abs(startedAt - Date.now()) < 120_000, `ExecutionStartTime ${done.ExecutionStartTime} is a time of this run`);
     assert.ok(endedAt >= startedAt, `ExecutionEndTime ${done.ExecutionEndTime} is not before ExecutionStartTime`);
     assert.deepEqual(done.Parameters, { Greeting: ['hello'], Times: ['3'] });
@@ -198,7 +152,7 @@ describe('the AWS CLI', { skip: awsSkip ?? false }, () => {
     assert.match(missing.stderr, new RegExp(`NoSuchRunbook-${process.pid}`), 'the message names the runbook');
     assert.equal(missing.stdout, '');
 
-    const name = `CliE2E-Strict-${process.pid}`;
+    const name = `CliE2E-Strict-v${cli.major}-${process.pid}`;
     const file = join(work, 'strict.yaml');
     writeFileSync(file, RUNBOOK);
     await awsJson('create-document', '--name', name, '--document-type', 'Automation', '--document-format', 'YAML', '--content', `file://${file}`);
@@ -210,7 +164,7 @@ describe('the AWS CLI', { skip: awsSkip ?? false }, () => {
   test(
     'tags given to start-automation-execution are listed by list-tags-for-resource --resource-type Automation',
     async () => {
-      const name = `CliE2E-Tagged-${process.pid}`;
+      const name = `CliE2E-Tagged-v${cli.major}-${process.pid}`;
       const file = join(work, 'tagged.yaml');
       writeFileSync(file, RUNBOOK);
       await awsJson('create-document', '--name', name, '--document-type', 'Automation', '--document-format', 'YAML', '--content', `file://${file}`);
@@ -258,9 +212,9 @@ done = wait('the end', lambda e: e['AutomationExecutionStatus'] in ('Success', '
 print(json.dumps({'me': me, 'id': eid, 'waiting': waiting, 'done': done}, default=str))
 `;
 
-describe('boto3', { skip: botoSkip ?? false }, () => {
+describe(boto.label, { skip: boto.skip }, () => {
   test('an approval runbook: start_automation_execution waits, send_automation_signal Approve lets it finish', async () => {
-    const r = await runTool('python3', ['-c', BOTO_APPROVAL], { ...toolEnv(t), CAPSTAN_ENDPOINT: t.endpoint, RUNBOOK: `BotoE2E-Approval-${process.pid}` });
+    const r = await runTool('python3', ['-c', BOTO_APPROVAL], files.env(t.credentials, { CAPSTAN_ENDPOINT: t.endpoint, RUNBOOK: `BotoE2E-Approval-${process.pid}` }));
     assert.equal(r.code, 0, r.stderr);
     type Step = { StepName: string; StepStatus: string; Outputs?: Record<string, string[]> };
     type Execution = { AutomationExecutionStatus: string; CurrentStepName?: string; StepExecutions: Step[] };
