@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startServer, type RunningServer } from '@capstan/server';
 import { startLocalAgent } from '../local-agent.js';
+import { disableCoreDumps } from './core-dumps.js';
+import { isLoopbackHost, loadOrCreateCertificate, type ServerCertificate } from './self-signed.js';
 
 export function parseListen(text: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text);
@@ -82,10 +84,20 @@ function clusterTuning(env: NodeJS.ProcessEnv) {
   };
 }
 
-function tls(opts: { tlsCert?: string; tlsKey?: string }) {
-  if (!opts.tlsCert && !opts.tlsKey) return {};
-  if (!opts.tlsCert || !opts.tlsKey) throw new Error('--tls-cert and --tls-key go together');
-  return { tls: { cert: readFileSync(opts.tlsCert), key: readFileSync(opts.tlsKey) } };
+/**
+ * HTTPS whenever the server can be reached from another machine: the operator's certificate, or
+ * else a self-signed one kept in the data directory. Plain HTTP beyond loopback only on request
+ * (`--insecure-http`), for a proxy in front that terminates TLS.
+ */
+function tls(opts: { tlsCert?: string; tlsKey?: string; insecureHttp?: boolean }, host: string, dataDir: string): { tls?: { cert: Buffer; key: Buffer }; selfSigned?: ServerCertificate } {
+  if (opts.tlsCert || opts.tlsKey) {
+    if (!opts.tlsCert || !opts.tlsKey) throw new Error('--tls-cert and --tls-key go together');
+    if (opts.insecureHttp) throw new Error('--insecure-http and --tls-cert/--tls-key contradict each other');
+    return { tls: { cert: readFileSync(opts.tlsCert), key: readFileSync(opts.tlsKey) } };
+  }
+  if (isLoopbackHost(host) || opts.insecureHttp) return {};
+  const selfSigned = loadOrCreateCertificate(dataDir, [host]);
+  return { tls: { cert: selfSigned.cert, key: selfSigned.key }, selfSigned };
 }
 
 interface ServeOptions {
@@ -96,11 +108,15 @@ interface ServeOptions {
   trustProxy?: boolean;
   tlsCert?: string;
   tlsKey?: string;
+  insecureHttp?: boolean;
 }
 
 async function serve(opts: ServeOptions, banner: boolean, localAgent = false): Promise<RunningServer> {
   const { host, port } = parseListen(opts.listen);
   const env = process.env;
+  // Before any secret is in memory.
+  const coreDumps = disableCoreDumps(env);
+  const transport = tls(opts, host, resolve(opts.dataDir));
   const server = await startServer({
     dataDir: resolve(opts.dataDir),
     host,
@@ -111,7 +127,7 @@ async function serve(opts: ServeOptions, banner: boolean, localAgent = false): P
     ...clusterTuning(env),
     ...s3FromEnv(env),
     ...incidentNotificationsFromEnv(env),
-    ...tls(opts),
+    ...(transport.tls ? { tls: transport.tls } : {}),
     rootKey: env.CAPSTAN_ROOT_KEY ? { value: env.CAPSTAN_ROOT_KEY } : { file: env.CAPSTAN_ROOT_KEY_FILE ?? resolve(opts.dataDir, 'root.key') },
     admin: {
       ...(env.CAPSTAN_ADMIN_ACCOUNT_ID ? { accountId: env.CAPSTAN_ADMIN_ACCOUNT_ID } : {}),
@@ -125,6 +141,18 @@ async function serve(opts: ServeOptions, banner: boolean, localAgent = false): P
     console.warn(`warning: no --public-url: clients and agents will be sent to ${server.url} for sessions; give each replica the URL at which it is reached directly (docs/replicas.md)`);
   }
   console.log(`Capstan is serving at ${server.url} (${opts.database ? 'PostgreSQL' : `SQLite in ${dir}`}).`);
+  if (coreDumps === 'unavailable' && process.platform === 'linux') {
+    console.warn('warning: core dumps could not be turned off (prlimit not found): a crash may write secrets held in memory to disk; set the core limit to 0 where the server is started (systemd: LimitCORE=0)');
+  }
+  if (transport.selfSigned) {
+    const c = transport.selfSigned;
+    console.log(`TLS: ${host} is not loopback and no --tls-cert was given, so HTTPS uses the self-signed certificate ${c.certFile} (${c.created ? 'made now' : 'made on the first start'}).`);
+    console.log(`  SHA-256 fingerprint: ${c.fingerprint256}`);
+    console.log(`  Agents: capstan agent register --endpoint https://<this host>:${port} --pin-sha256 ${c.fingerprint256} ...`);
+    console.log(`  AWS CLI and SDKs: export AWS_CA_BUNDLE=${c.certFile}`);
+  } else if (opts.insecureHttp && !isLoopbackHost(host)) {
+    console.warn(`warning: --insecure-http: plain HTTP on ${host}; decrypted SecureStrings, command output and session bytes cross the network unencrypted unless a proxy in front terminates TLS`);
+  }
   if (banner) {
     console.log('');
     console.log('Use it with the AWS CLI:');
@@ -167,6 +195,7 @@ export function registerServerCommands(program: Command): void {
     .option('--trust-proxy', 'take client addresses from X-Forwarded-For (only behind a load balancer)')
     .option('--tls-cert <pem>', 'serve HTTPS with this certificate chain (agents then use wss://)')
     .option('--tls-key <pem>', 'the private key of --tls-cert')
+    .option('--insecure-http', 'serve plain HTTP on a non-loopback --listen address, for a proxy in front that terminates TLS (without it, such an address gets HTTPS with a self-signed certificate kept in the data directory)')
     .action(async (opts: ServeOptions) => {
       await serve(opts, false);
     });

@@ -175,7 +175,8 @@ function registerRest(app: FastifyInstance, core: Core, op: AnyOperation): void 
       };
       const outcome = await runCall(core, wireCall(req, op.service, op, decode));
       reply.header('x-amzn-RequestId', outcome.requestId);
-      if ('error' in outcome) return sendJsonError(reply, outcome.error, 'application/json');
+      // REST-JSON services answer a refused authorization with 403, as their AWS models do (JSON 1.x keeps 400).
+      if ('error' in outcome) return sendJsonError(reply, outcome.error, 'application/json', outcome.error.code === 'AccessDeniedException' ? 403 : outcome.error.status);
       const status = http.successStatus ?? 200;
       if (status === 204) return reply.code(204).send();
       return reply.code(status).header('content-type', 'application/json').send(encodeJson(outcome.output));

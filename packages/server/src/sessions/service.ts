@@ -206,7 +206,11 @@ export class SessionService {
 
   /** A new single-use token for the same stream URL; empty once the session is over (the client then exits). */
   async resume(call: CallContext, sessionId: string) {
-    const row = await this.session(call, sessionId);
+    // Whether a session exists is the answer only for its owner or a caller allowed to resume it.
+    const row = await this.session(call, sessionId).catch(async (e: unknown) => {
+      await call.authorize('ssm:ResumeSession', [sessionArn(call.region, call.accountId, sessionId)]);
+      throw e;
+    });
     if (row.owner !== call.principal.arn) await call.authorize('ssm:ResumeSession', [sessionArn(call.region, call.accountId, sessionId)]);
     let relayAt: string | undefined;
     if (!ACTIVE.includes(row.status)) relayAt = undefined;
