@@ -8,3 +8,4 @@ export { selfCommand } from './self-command.js';
 export { Supervisor, DEFAULT_UPDATE_TIMEOUT_MS, type SuperviseOptions } from './update/supervisor.js';
 export { followSupervisor } from './update/follow.js';
 export { keepYoungGenerationSmall } from './memory.js';
+export type { Trust } from './trust.js';

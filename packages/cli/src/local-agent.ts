@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { IdentityRefused, loadIdentity, register, runAgent, saveIdentity } from '@capstan/agent';
+import { IdentityRefused, loadIdentity, register, runAgent, saveIdentity, type Trust } from '@capstan/agent';
 import { nodeService, type RunningServer } from '@capstan/server';
 
 const REGION = 'us-east-1';
@@ -11,7 +11,7 @@ const REGION = 'us-east-1';
  * a single-use activation of the admin account, made through the server's own service because
  * the admin's secret is not kept in memory on a restart.
  */
-export async function startLocalAgent(server: RunningServer, dataDir: string): Promise<{ instanceId: string; stop: () => void }> {
+export async function startLocalAgent(server: RunningServer, dataDir: string, trust?: Trust): Promise<{ instanceId: string; stop: () => void }> {
   const stateDir = join(dataDir, 'agent');
   if (!existsSync(join(stateDir, 'identity.json'))) {
     const accounts = await server.core.iam.listAccounts();
@@ -24,11 +24,14 @@ export async function startLocalAgent(server: RunningServer, dataDir: string): P
       DefaultInstanceName: 'capstan-local',
       RegistrationLimit: 1,
     });
-    await register({ endpoint: server.url, activationId: activation.ActivationId, activationCode: activation.ActivationCode, region: REGION, stateDir });
+    await register({ endpoint: server.url, activationId: activation.ActivationId, activationCode: activation.ActivationCode, region: REGION, stateDir, ...(trust ? { trust } : {}) });
   }
   const { identity, privateKeyPem } = loadIdentity(stateDir);
-  // --listen may differ from the last start (a free port in tests): follow the server.
-  if (identity.endpoint !== server.url) saveIdentity(stateDir, { ...identity, endpoint: server.url }, privateKeyPem);
+  // --listen (and with it the server's own certificate) may differ from the last start: follow the server.
+  if (identity.endpoint !== server.url || JSON.stringify(identity.trust ?? {}) !== JSON.stringify(trust ?? {})) {
+    const { trust: _old, ...rest } = identity;
+    saveIdentity(stateDir, { ...rest, endpoint: server.url, ...(trust ? { trust } : {}) }, privateKeyPem);
+  }
   const stop = new AbortController();
   const log = (line: string) => console.log(`agent: ${line}`);
   void runAgent({ stateDir, signal: stop.signal, log }).catch((e: unknown) => {

@@ -1,10 +1,12 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { Agent as HttpsAgent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeInstanceInformationCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const nodeArgs = ['--conditions=capstan-src', '--import', 'tsx', join(root, 'packages/cli/src/main.ts')];
@@ -18,8 +20,8 @@ after(() => {
 });
 
 /** Runs `capstan start` until it names its local node. */
-async function start(): Promise<{ proc: ChildProcess; url: string; instanceId: string; output: () => string }> {
-  const proc = spawn(process.execPath, [...nodeArgs, 'start', '--data-dir', dir, '--listen', '127.0.0.1:0'], { cwd: root, env: { ...process.env, ...env } });
+async function start(listen = '127.0.0.1:0'): Promise<{ proc: ChildProcess; url: string; instanceId: string; output: () => string }> {
+  const proc = spawn(process.execPath, [...nodeArgs, 'start', '--data-dir', dir, '--listen', listen], { cwd: root, env: { ...process.env, ...env } });
   procs.add(proc);
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -27,7 +29,7 @@ async function start(): Promise<{ proc: ChildProcess; url: string; instanceId: s
   const [url, instanceId] = await new Promise<[string, string]>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`start did not name its node:\n${out}`)), 30_000);
     proc.stdout!.on('data', () => {
-      const u = /serving at (http:\/\/[\d.:]+)/.exec(out)?.[1];
+      const u = /serving at (https?:\/\/[\d.:]+)/.exec(out)?.[1];
       const id = /Local agent: managed node (mi-[0-9a-f]{17})/.exec(out)?.[1];
       if (u && id) (clearTimeout(timer), resolve([u, id]));
     });
@@ -38,8 +40,14 @@ async function start(): Promise<{ proc: ChildProcess; url: string; instanceId: s
 
 const stop = (proc: ChildProcess) => new Promise<number | null>((resolve) => (proc.once('exit', (code) => (procs.delete(proc), resolve(code))), proc.kill('SIGTERM')));
 
-async function onlineNodes(url: string): Promise<{ InstanceId?: string; PingStatus?: string }[]> {
-  const ssm = new SSMClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: env.CAPSTAN_ADMIN_ACCESS_KEY_ID, secretAccessKey: env.CAPSTAN_ADMIN_SECRET_ACCESS_KEY }, maxAttempts: 1 });
+async function onlineNodes(url: string, ca?: Buffer): Promise<{ InstanceId?: string; PingStatus?: string }[]> {
+  const ssm = new SSMClient({
+    endpoint: url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: env.CAPSTAN_ADMIN_ACCESS_KEY_ID, secretAccessKey: env.CAPSTAN_ADMIN_SECRET_ACCESS_KEY },
+    maxAttempts: 1,
+    ...(ca ? { requestHandler: new NodeHttpHandler({ httpsAgent: new HttpsAgent({ ca }) }) } : {}),
+  });
   const end = Date.now() + 15_000;
   for (;;) {
     const list = (await ssm.send(new DescribeInstanceInformationCommand({}))).InstanceInformationList ?? [];
@@ -64,4 +72,13 @@ test('capstan start brings up one Online local node, and a restart keeps its ide
   const again = await onlineNodes(second.url);
   assert.deepEqual(again.map((n) => n.InstanceId), [first.instanceId]);
   assert.equal(await stop(second.proc), 0);
+
+  // Beyond loopback the server makes its own certificate, and the local agent pins it.
+  const open = await start('0.0.0.0:0');
+  assert.match(open.url, /^https:/);
+  assert.equal(open.instanceId, first.instanceId);
+  const port = new URL(open.url).port;
+  const viaTls = await onlineNodes(`https://127.0.0.1:${port}`, readFileSync(join(dir, 'tls', 'server.crt')));
+  assert.deepEqual(viaTls.map((n) => n.InstanceId), [first.instanceId]);
+  assert.equal(await stop(open.proc), 0);
 });

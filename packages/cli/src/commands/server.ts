@@ -172,7 +172,8 @@ async function serve(opts: ServeOptions, banner: boolean, localAgent = false): P
   process.once('SIGTERM', () => void stop('SIGTERM'));
   if (localAgent) {
     try {
-      const local = await startLocalAgent(server, dir);
+      // The local agent trusts exactly the server's own self-signed certificate, as a pinned remote agent would.
+      const local = await startLocalAgent(server, dir, transport.selfSigned ? { pinSha256: transport.selfSigned.fingerprint256 } : undefined);
       agent = local;
       console.log(`Local agent: managed node ${local.instanceId} (state in ${dir}/agent)`);
       console.log(`  aws ssm describe-instance-information --endpoint-url ${server.url}`);
