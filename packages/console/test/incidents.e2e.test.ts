@@ -2,14 +2,19 @@
  * The console's Incident Manager pages in Chromium against a real server: incidents started
  * through the SDK and through a response plan's alert endpoint are listed; an incident's page
  * shows its timeline with the plan's runbook steps, takes a note onto it and resolves it; the
- * plan's Insight counts its incidents and shows their mean time to resolve. The SDK confirms
- * what the pages show. Setup and the per-test checks are ./harness.ts's.
+ * plan's Insight counts its incidents and shows their mean time to resolve. An incident that
+ * paged someone shows its engagements and pages, acknowledges a page (AcceptPage) and shows the
+ * time to acknowledge, as the incident list does. The SDK confirms what the pages show. Setup and the per-test checks are ./harness.ts's.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IAMClient, CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateDocumentCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { CreateResponsePlanCommand, GetIncidentRecordCommand, ListIncidentRecordsCommand, ListTimelineEventsCommand, SSMIncidentsClient, StartIncidentCommand, UpdateIncidentRecordCommand } from '@aws-sdk/client-ssm-incidents';
+import { ActivateContactChannelCommand, CreateContactChannelCommand, CreateContactCommand, DescribePageCommand, ListEngagementsCommand, ListPageReceiptsCommand, ListPagesByEngagementCommand, SSMContactsClient } from '@aws-sdk/client-ssm-contacts';
+import { unseal } from '../../server/src/crypto/seal.js';
+import { activationContext, DELIVER_JOB } from '../../server/src/incidents/contacts.js';
+import type { TestServer } from '../../server/src/test-support/server.js';
 import { jsonHeaders, rawCall } from '../../server/src/test-support/sign.js';
 import { ConsoleHarness, until } from './harness.js';
 
@@ -21,12 +26,27 @@ let other = '';
 let withRunbook = '';
 let fromAlert = '';
 let resolvedEarlier = '';
+let paging = '';
+let pageArn = '';
+let cm: SSMContactsClient;
+
+/**
+ * This server sends no mail, so the activation code is read where the server keeps it for
+ * delivery: sealed in the channel's delivery job. The channel is then activated the normal way.
+ */
+async function activationCodeOf(t: TestServer, channel: string): Promise<string> {
+  const jobs = await t.server.core.database.db.withTables<{ scheduler_jobs: { kind: string; payload: string } }>().selectFrom('scheduler_jobs').select('payload').where('kind', '=', DELIVER_JOB).execute();
+  const job = jobs.map((j) => JSON.parse(j.payload) as { what: string; channel?: string; sealed?: string }).find((p) => p.what === 'activation' && p.channel === channel);
+  assert.ok(job?.sealed, `no activation job for ${channel}`);
+  return unseal(t.server.core.rootKey, job.sealed, activationContext(channel)).toString('utf8');
+}
 const runbook = `im-e2e-runbook-${Date.now()}`;
 
 before(async () => {
   await harness.start(async (t) => {
     ssm = new SSMClient(t.clientConfig());
     im = new SSMIncidentsClient(t.clientConfig());
+    cm = new SSMContactsClient(t.clientConfig());
     const iam = new IAMClient(t.clientConfig());
     try {
       const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ssm-incidents.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
@@ -38,6 +58,16 @@ before(async () => {
     } finally {
       iam.destroy();
     }
+    const { ContactArn } = await cm.send(new CreateContactCommand({ Alias: 'im-e2e-oncall', DisplayName: 'On call', Type: 'PERSONAL', Plan: { Stages: [] } }));
+    const { ContactChannelArn } = await cm.send(new CreateContactChannelCommand({ ContactId: ContactArn!, Name: 'email', Type: 'EMAIL', DeliveryAddress: { SimpleAddress: 'oncall@capstan.test' } }));
+    await cm.send(new ActivateContactChannelCommand({ ContactChannelId: ContactChannelArn!, ActivationCode: await activationCodeOf(t, ContactChannelArn!) }));
+    const pagingPlan = (await im.send(new CreateResponsePlanCommand({ name: 'im-e2e-paging', incidentTemplate: { title: 'Payments failing', impact: 2 }, engagements: [ContactArn!] }))).arn!;
+    paging = (await im.send(new StartIncidentCommand({ responsePlanArn: pagingPlan }))).incidentRecordArn!;
+    pageArn = await until('the on-call page', async () => {
+      const [e] = (await cm.send(new ListEngagementsCommand({ IncidentId: paging }))).Engagements ?? [];
+      return e ? (await cm.send(new ListPagesByEngagementCommand({ EngagementId: e.EngagementArn! }))).Pages?.[0]?.PageArn : undefined;
+    }, 20_000);
+
     withRunbook = (await im.send(new StartIncidentCommand({ responsePlanArn: plan, title: 'Checkout returns 502' }))).incidentRecordArn!;
     resolvedEarlier = (await im.send(new StartIncidentCommand({ responsePlanArn: plan, title: 'Checkout slow', impact: 3 }))).incidentRecordArn!;
     await im.send(new UpdateIncidentRecordCommand({ arn: resolvedEarlier, status: 'RESOLVED' }));
@@ -59,6 +89,7 @@ before(async () => {
 after(async () => {
   ssm?.destroy();
   im?.destroy();
+  cm?.destroy();
   await harness.stop();
 });
 
@@ -129,5 +160,37 @@ test('Insight counts the plan\'s incidents and shows the mean time to resolve an
     assert.equal(await used.getAttribute('data-runs'), '2', 'the plan ran its runbook for each of its two incidents');
     assert.equal(await used.getAttribute('data-mitigated'), '2', 'both succeeded and both incidents were resolved');
     await shot('insight');
+  });
+});
+
+test('an incident\'s page shows who was paged, acknowledges a page and shows the time to acknowledge, as the list does', async (tc) => {
+  await harness.browse(tc, async ({ page, shot }) => {
+    await harness.signIn(page, `incidents/record?arn=${encodeURIComponent(paging)}`);
+    const paged = page.locator(`[data-testid="im-page"][data-page-arn="${pageArn}"]`);
+    await paged.waitFor();
+    assert.equal(await paged.getAttribute('data-acknowledged'), 'false');
+    assert.match((await paged.textContent()) ?? '', /im-e2e-oncall paged/);
+    assert.equal(((await page.getByTestId('im-time-to-acknowledge').textContent()) ?? '').trim(), '—', 'nobody has acknowledged yet');
+    await shot('paged');
+
+    await paged.getByTestId('im-accept-page').click();
+    await page.locator(`[data-testid="im-page"][data-page-arn="${pageArn}"][data-acknowledged="true"]`).waitFor();
+    assert.equal(await paged.getByTestId('im-accept-page').count(), 0, 'an acknowledged page offers no button');
+    await page.locator('[data-testid="im-event"][data-event-type="Engagement Acknowledged"]').waitFor();
+    assert.ok((await cm.send(new DescribePageCommand({ PageId: pageArn }))).ReadTime, 'the page is read as the API sees it');
+    const receipts = (await cm.send(new ListPageReceiptsCommand({ PageId: pageArn }))).Receipts ?? [];
+    assert.ok(receipts.some((r) => r.ReceiptType === 'READ' && r.ReceiptInfo === 'Acknowledged in the Capstan console'), JSON.stringify(receipts));
+
+    const metrics = await rawCall({ endpoint: harness.t.endpoint, service: 'ssm', credentials: harness.t.credentials, headers: jsonHeaders('AmazonSSM.CapstanListIncidentMetrics'), body: '{}' });
+    const mine = (metrics.json() as { Incidents: { Arn: string; TimeToAcknowledgeSeconds?: number }[] }).Incidents.find((i) => i.Arn === paging);
+    assert.equal(typeof mine?.TimeToAcknowledgeSeconds, 'number', 'the server measured the acknowledgement');
+    const shown = ((await page.getByTestId('im-time-to-acknowledge').textContent()) ?? '').trim();
+    assert.notEqual(shown, '—');
+    await shot('acknowledged');
+
+    await page.getByTestId('nav-incidents').click();
+    const row = page.locator(`[data-testid="im-row"][data-arn="${paging}"]`);
+    await row.waitFor();
+    assert.equal(((await row.getByTestId('im-tta').textContent()) ?? '').trim(), shown, 'the list shows the same time to acknowledge');
   });
 });

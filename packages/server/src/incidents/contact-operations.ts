@@ -4,6 +4,7 @@ import { defineOperation } from '../protocol/registry.js';
 import { SSM_CONTACTS } from '../protocol/services.js';
 import { contactArn, pageOf, seconds } from './arns.js';
 import { contactsValidation } from './errors.js';
+import type { ResolutionStep } from './engagements.js';
 import { contactsOf } from './slot.js';
 import type { ChannelRow, ContactRow, EngagementRow, PageRow } from './tables.js';
 
@@ -225,6 +226,17 @@ export const contactOperations = [
     sensitive: ['AcceptCode'],
     resources: (i) => [i.PageId],
     handler: async (i, c) => (await svc(c).engagements.accept(c.accountId, c.region, i, svc(c).unsealCode), {}),
+  }),
+  defineOperation({
+    service: SSM_CONTACTS,
+    name: 'ListPageResolutions',
+    input: z.object({ PageId: arn, NextToken: z.string().max(2048).regex(/^[\\/a-zA-Z0-9_+=-]*$/).optional() }),
+    resources: (i) => [i.PageId],
+    handler: async (i, c) => {
+      const pg = await svc(c).engagements.pageRow(c.accountId, c.region, i.PageId);
+      const p = page(JSON.parse(pg.resolution) as ResolutionStep[], c, `resolutions/${pg.arn}`, i);
+      return { PageResolutions: p.rows, ...(p.NextToken ? { NextToken: p.NextToken } : {}) };
+    },
   }),
   defineOperation({
     service: SSM_CONTACTS,

@@ -5,7 +5,7 @@ import type { Core } from '../protocol/context.js';
 import type { AnyDb } from '../store/database.js';
 import { channelArn, contactArn } from './arns.js';
 import { contactsConflict, contactsNotFound, contactsValidation } from './errors.js';
-import type { ChannelRow, ContactRow, IncidentTables } from './tables.js';
+import { dropPolicies, type ChannelRow, type ContactRow, type IncidentTables } from './tables.js';
 
 export interface Stage {
   DurationInMinutes: number;
@@ -81,6 +81,7 @@ export class ContactService {
     await this.db.transaction().execute(async (trx) => {
       const c = await this.contact(account, region, id, trx);
       await trx.deleteFrom('im_channels').where('account_id', '=', account).where('region', '=', region).where('contact_arn', '=', c.arn).execute();
+      await dropPolicies(trx, account, region, c.arn);
       await trx.deleteFrom('im_contacts').where('account_id', '=', account).where('region', '=', region).where('arn', '=', c.arn).execute();
     });
   }

@@ -28,6 +28,13 @@ export type AcknowledgeHook = (db: Kysely<IncidentTables>, e: EngagementRow, pag
 
 const stagesOf = (c: ContactRow) => (JSON.parse(c.plan) as Plan).Stages ?? [];
 
+/** One step from the engaged contact to the person paged: AWS's ResolutionContact. */
+export interface ResolutionStep {
+  ContactArn: string;
+  Type: string;
+  StageIndex?: number;
+}
+
 /**
  * Engagements run their contact's plan stage by stage: each stage pages its targets at once and
  * the next stage is a durable job due when this stage's DurationInMinutes has passed, so
@@ -87,26 +94,28 @@ export class EngagementService {
   /** Pages stage `n` of the engagement's plan and schedules stage n+1 after this one's duration. */
   private async runStage(db: Kysely<IncidentTables>, e: EngagementRow, contact: ContactRow, n: number): Promise<void> {
     const now = this.core.clock.now();
+    const root: ResolutionStep = { ContactArn: contact.arn, Type: contact.type };
     if (contact.type === 'ONCALL_SCHEDULE') {
-      for (const person of await this.onCall(db, e, contact, now)) await this.pagePerson(db, e, person, n, now);
+      for (const person of await this.onCall(db, e, contact, now)) await this.pagePerson(db, e, person, n, now, [root]);
       return;
     }
     const stages = stagesOf(contact);
     if (stages.length === 0) {
       // A contact without a plan is paged on every activated channel at once.
-      if (contact.type === 'PERSONAL') for (const ch of await this.activeChannels(db, e, contact.arn)) await this.page(db, e, contact.arn, ch, 0, now);
+      if (contact.type === 'PERSONAL') for (const ch of await this.activeChannels(db, e, contact.arn)) await this.page(db, e, contact.arn, ch, 0, now, [root]);
       return;
     }
     const stage = stages[n]!;
     for (const t of stage.Targets) {
       if (t.ChannelTargetInfo) {
         const ch = await db.selectFrom('im_channels').select(['arn', 'activated']).where('account_id', '=', e.account_id).where('region', '=', e.region).where('arn', '=', t.ChannelTargetInfo.ContactChannelId).executeTakeFirst();
-        if (ch?.activated) await this.page(db, e, contact.arn, ch.arn, n, now);
+        if (ch?.activated) await this.page(db, e, contact.arn, ch.arn, n, now, [root]);
       } else if (t.ContactTargetInfo?.ContactId) {
         const target = await db.selectFrom('im_contacts').selectAll().where('account_id', '=', e.account_id).where('region', '=', e.region).where('arn', '=', t.ContactTargetInfo.ContactId).executeTakeFirst();
         if (!target) continue;
+        const via: ResolutionStep[] = target.type === 'ONCALL_SCHEDULE' ? [root, { ContactArn: target.arn, Type: target.type, StageIndex: n }] : [root];
         const people = target.type === 'ONCALL_SCHEDULE' ? await this.onCall(db, e, target, now) : [target.arn];
-        for (const person of people) await this.pagePerson(db, e, person, n, now);
+        for (const person of people) await this.pagePerson(db, e, person, n, now, via);
       }
     }
     await db.updateTable('im_engagements').set({ stage: n }).where('account_id', '=', e.account_id).where('region', '=', e.region).where('arn', '=', e.arn).execute();
@@ -123,12 +132,14 @@ export class EngagementService {
   }
 
   /** A person engaged by a plan or a schedule is paged on the channels of their own plan's first stage (all activated ones without a plan). */
-  private async pagePerson(db: Kysely<IncidentTables>, e: EngagementRow, personArn: string, n: number, now: number): Promise<void> {
+  private async pagePerson(db: Kysely<IncidentTables>, e: EngagementRow, personArn: string, n: number, now: number, via: ResolutionStep[]): Promise<void> {
     const person = await db.selectFrom('im_contacts').selectAll().where('account_id', '=', e.account_id).where('region', '=', e.region).where('arn', '=', personArn).executeTakeFirst();
     if (!person || person.type !== 'PERSONAL') return;
     const first = stagesOf(person)[0];
     const wanted = first ? new Set(first.Targets.flatMap((x) => (x.ChannelTargetInfo ? [x.ChannelTargetInfo.ContactChannelId] : []))) : undefined;
-    for (const ch of await this.activeChannels(db, e, person.arn)) if (!wanted || wanted.has(ch)) await this.page(db, e, person.arn, ch, n, now);
+    // The stage index belongs to the escalation plan that engaged the person, if one did.
+    const path: ResolutionStep[] = [...via, { ContactArn: person.arn, Type: 'PERSONAL', ...(via[0]?.Type === 'ESCALATION' ? { StageIndex: n } : {}) }];
+    for (const ch of await this.activeChannels(db, e, person.arn)) if (!wanted || wanted.has(ch)) await this.page(db, e, person.arn, ch, n, now, path);
   }
 
   private async activeChannels(db: Kysely<IncidentTables>, e: EngagementRow, contact: string): Promise<string[]> {
@@ -136,12 +147,12 @@ export class EngagementService {
     return rows.map((r) => r.arn);
   }
 
-  private async page(db: Kysely<IncidentTables>, e: EngagementRow, contact: string, channel: string, stage: number, now: number): Promise<void> {
+  private async page(db: Kysely<IncidentTables>, e: EngagementRow, contact: string, channel: string, stage: number, now: number, resolution: ResolutionStep[]): Promise<void> {
     const arn = pageArn(e.region, e.account_id, aliasOf(contact));
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
     await db
       .insertInto('im_pages')
-      .values({ account_id: e.account_id, region: e.region, arn, engagement_arn: e.arn, contact_arn: contact, channel_arn: channel, stage, accept_code: seal(this.core.rootKey, code, acceptCodeContext(arn)), sent_at: now, delivered_at: null, read_at: null })
+      .values({ account_id: e.account_id, region: e.region, arn, engagement_arn: e.arn, contact_arn: contact, channel_arn: channel, stage, resolution: JSON.stringify(resolution), accept_code: seal(this.core.rootKey, code, acceptCodeContext(arn)), sent_at: now, delivered_at: null, read_at: null })
       .execute();
     await this.core.scheduler.enqueue({ kind: DELIVER_JOB, dueAt: now, maxAttempts: 8, payload: { what: 'page', accountId: e.account_id, region: e.region, page: arn } }, db);
   }

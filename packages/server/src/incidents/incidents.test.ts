@@ -7,6 +7,10 @@ import {
   GetReplicationSetCommand,
   ListReplicationSetsCommand,
   UpdateDeletionProtectionCommand,
+  UpdateReplicationSetCommand,
+  PutResourcePolicyCommand,
+  GetResourcePoliciesCommand,
+  DeleteResourcePolicyCommand,
   CreateTimelineEventCommand,
   DeleteIncidentRecordCommand,
   DeleteResponsePlanCommand,
@@ -27,7 +31,7 @@ import {
   UpdateResponsePlanCommand,
   UpdateTimelineEventCommand,
 } from '@aws-sdk/client-ssm-incidents';
-import { CreateContactCommand } from '@aws-sdk/client-ssm-contacts';
+import { CreateContactCommand, DeleteContactCommand, GetContactPolicyCommand, PutContactPolicyCommand } from '@aws-sdk/client-ssm-contacts';
 import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import { onEveryEngine } from '../test-support/engines.js';
 import type { Engine } from '../test-support/server.js';
@@ -183,10 +187,76 @@ onEveryEngine('Incident Manager response plans and incidents', (engine: Engine) 
     const set = (await im.send(new GetReplicationSetCommand({ arn: arn! }))).replicationSet!;
     assert.deepEqual([set.status, set.deletionProtected, set.regionMap?.['us-east-1']?.status], ['ACTIVE', false, 'ACTIVE']);
     assert.deepEqual((await im.send(new ListReplicationSetsCommand({}))).replicationSetArns, [arn]);
+
+    // UpdateReplicationSet adds and deletes one region at a time; the set keeps at least one and at most three.
+    const regionsOf = async () => Object.keys((await im.send(new GetReplicationSetCommand({ arn: arn! }))).replicationSet!.regionMap ?? {}).sort();
+    await im.send(new UpdateReplicationSetCommand({ arn: arn!, actions: [{ addRegionAction: { regionName: 'eu-west-1', sseKmsKeyId: 'alias/incidents' } }] }));
+    assert.deepEqual(await regionsOf(), ['eu-west-1', 'us-east-1']);
+    assert.equal((await im.send(new GetReplicationSetCommand({ arn: arn! }))).replicationSet!.regionMap!['eu-west-1']!.sseKmsKeyId, 'alias/incidents');
+    await assert.rejects(im.send(new UpdateReplicationSetCommand({ arn: arn!, actions: [{ addRegionAction: { regionName: 'eu-west-1' } }] })), fails('ConflictException', 409, /already/));
+    await assert.rejects(im.send(new UpdateReplicationSetCommand({ arn: arn!, actions: [{ addRegionAction: { regionName: 'Not A Region' } }] })), fails('ValidationException', 400));
+    await im.send(new UpdateReplicationSetCommand({ arn: arn!, actions: [{ addRegionAction: { regionName: 'ap-south-1' } }] }));
+    await assert.rejects(im.send(new UpdateReplicationSetCommand({ arn: arn!, actions: [{ addRegionAction: { regionName: 'sa-east-1' } }] })), fails('ValidationException', 400, /3 regions/));
+    await assert.rejects(im.send(new UpdateReplicationSetCommand({ arn: arn!, actions: [{ deleteRegionAction: { regionName: 'ca-central-1' } }] })), fails('ValidationException', 400, /not in/));
+    await im.send(new UpdateReplicationSetCommand({ arn: arn!, actions: [{ deleteRegionAction: { regionName: 'ap-south-1' } }] }));
+    await im.send(new UpdateReplicationSetCommand({ arn: arn!, actions: [{ deleteRegionAction: { regionName: 'eu-west-1' } }] }));
+    await assert.rejects(im.send(new UpdateReplicationSetCommand({ arn: arn!, actions: [{ deleteRegionAction: { regionName: 'us-east-1' } }] })), fails('ValidationException', 400, /only region/));
+    assert.deepEqual(await regionsOf(), ['us-east-1']);
+    const absent = `arn:aws:ssm-incidents::${h.t.accountId}:replication-set/00000000-0000-4000-8000-000000000000`;
+    await assert.rejects(im.send(new UpdateReplicationSetCommand({ arn: absent, actions: [{ addRegionAction: { regionName: 'eu-west-1' } }] })), fails('ResourceNotFoundException', 404));
     await im.send(new UpdateDeletionProtectionCommand({ arn: arn!, deletionProtected: true }));
     await assert.rejects(im.send(new DeleteReplicationSetCommand({ arn: arn! })), fails('ValidationException', 400, /protected/));
     await im.send(new UpdateDeletionProtectionCommand({ arn: arn!, deletionProtected: false }));
     await im.send(new DeleteReplicationSetCommand({ arn: arn! }));
     assert.deepEqual((await im.send(new ListReplicationSetsCommand({}))).replicationSetArns, []);
+  });
+
+  test('resource policies: PutResourcePolicy, GetResourcePolicies, DeleteResourcePolicy on a response plan; PutContactPolicy, GetContactPolicy on a contact; bad policies are refused', async () => {
+    const im = h.incidents();
+    const share = (action: string) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::444455556666:root' }, Action: [action], Resource: plan }] });
+    const { policyId } = await im.send(new PutResourcePolicyCommand({ resourceArn: plan, policy: share('ssm-incidents:StartIncident') }));
+    const { policyId: second } = await im.send(new PutResourcePolicyCommand({ resourceArn: plan, policy: share('ssm-incidents:GetResponsePlan') }));
+    assert.notEqual(policyId, second);
+    const listed = (await im.send(new GetResourcePoliciesCommand({ resourceArn: plan }))).resourcePolicies!;
+    const byId = <T extends { policyId?: string | undefined }>(rows: T[]) => [...rows].sort((x, y) => x.policyId!.localeCompare(y.policyId!));
+    assert.deepEqual(byId(listed).map((p) => [p.policyId, JSON.parse(p.policyDocument!).Statement[0].Action[0], p.ramResourceShareRegion]), byId([
+      { policyId, action: 'ssm-incidents:StartIncident' },
+      { policyId: second, action: 'ssm-incidents:GetResponsePlan' },
+    ]).map((p) => [p.policyId, p.action, 'us-east-1']));
+    const firstPage = await im.send(new GetResourcePoliciesCommand({ resourceArn: plan, maxResults: 1 }));
+    const secondPage = await im.send(new GetResourcePoliciesCommand({ resourceArn: plan, maxResults: 1, nextToken: firstPage.nextToken! }));
+    assert.deepEqual([...firstPage.resourcePolicies!, ...secondPage.resourcePolicies!].map((p) => p.policyId).sort(), [policyId, second].sort());
+    assert.equal(secondPage.nextToken, undefined);
+
+    await assert.rejects(im.send(new PutResourcePolicyCommand({ resourceArn: plan, policy: '{"Statement": [' })), fails('ValidationException', 400, /not valid JSON/));
+    await assert.rejects(im.send(new PutResourcePolicyCommand({ resourceArn: plan, policy: JSON.stringify({ Statement: [{ Effect: 'Allow', Action: 'ssm-incidents:StartIncident', Resource: '*' }] }) })), fails('ValidationException', 400, /Principal/));
+    await assert.rejects(im.send(new PutResourcePolicyCommand({ resourceArn: plan, policy: share('s3:GetObject') })), fails('ValidationException', 400, /not an ssm-incidents action/));
+    await assert.rejects(im.send(new PutResourcePolicyCommand({ resourceArn: plan, policy: share('ssm-incidents:StartIncident').padEnd(4001, ' ') })), fails('ValidationException', 400));
+    const absentPlan = `arn:aws:ssm-incidents::${h.t.accountId}:response-plan/absent`;
+    await assert.rejects(im.send(new PutResourcePolicyCommand({ resourceArn: absentPlan, policy: share('ssm-incidents:StartIncident') })), fails('ResourceNotFoundException', 404));
+    assert.equal((await im.send(new GetResourcePoliciesCommand({ resourceArn: plan }))).resourcePolicies!.length, 2);
+
+    await im.send(new DeleteResourcePolicyCommand({ resourceArn: plan, policyId: policyId! }));
+    await assert.rejects(im.send(new DeleteResourcePolicyCommand({ resourceArn: plan, policyId: policyId! })), fails('ResourceNotFoundException', 404));
+    assert.deepEqual((await im.send(new GetResourcePoliciesCommand({ resourceArn: plan }))).resourcePolicies!.map((p) => p.policyId), [second]);
+
+    const c = h.contacts();
+    const { ContactArn } = await c.send(new CreateContactCommand({ Alias: 'shared-oncall', Type: 'ESCALATION', Plan: { Stages: [] } }));
+    assert.equal((await c.send(new GetContactPolicyCommand({ ContactArn: ContactArn! }))).Policy, undefined);
+    const contactPolicy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'Share', Effect: 'Allow', Principal: { AWS: ['444455556666'] }, Action: ['ssm-contacts:StartEngagement', 'ssm-contacts:GetContact'], Resource: [ContactArn] }] });
+    await c.send(new PutContactPolicyCommand({ ContactArn: ContactArn!, Policy: contactPolicy }));
+    assert.deepEqual(await c.send(new GetContactPolicyCommand({ ContactArn: ContactArn! })).then((r) => [r.ContactArn, r.Policy]), [ContactArn, contactPolicy]);
+    const contactFails = (why: RegExp) => (e: unknown) => (e as Failure).name === 'ValidationException' && why.test((e as Failure).message);
+    await assert.rejects(c.send(new PutContactPolicyCommand({ ContactArn: ContactArn!, Policy: JSON.stringify({ Statement: [{ Effect: 'Maybe', Principal: '*', Action: 'ssm-contacts:GetContact', Resource: '*' }] }) })), contactFails(/Effect/));
+    await assert.rejects(c.send(new PutContactPolicyCommand({ ContactArn: ContactArn!, Policy: JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: { AWS: 'someone' }, Action: 'ssm-contacts:GetContact', Resource: '*' }] }) })), contactFails(/Principal\.AWS/));
+    await assert.rejects(c.send(new PutContactPolicyCommand({ ContactArn: ContactArn!, Policy: '   ' })), (e) => (e as Failure).name === 'ValidationException');
+    assert.equal((await c.send(new GetContactPolicyCommand({ ContactArn: ContactArn! }))).Policy, contactPolicy);
+    const ghost = `arn:aws:ssm-contacts:us-east-1:${h.t.accountId}:contact/ghost`;
+    await assert.rejects(c.send(new PutContactPolicyCommand({ ContactArn: ghost, Policy: contactPolicy })), (e) => (e as Failure).name === 'ResourceNotFoundException');
+    await assert.rejects(c.send(new GetContactPolicyCommand({ ContactArn: ghost })), (e) => (e as Failure).name === 'ResourceNotFoundException');
+    // A contact made again under a deleted one's name does not inherit its policy.
+    await c.send(new DeleteContactCommand({ ContactId: ContactArn! }));
+    await c.send(new CreateContactCommand({ Alias: 'shared-oncall', Type: 'ESCALATION', Plan: { Stages: [] } }));
+    assert.equal((await c.send(new GetContactPolicyCommand({ ContactArn: ContactArn! }))).Policy, undefined);
   });
 });

@@ -13,6 +13,7 @@ import { IncidentService } from './records.js';
 import { codeOpener, contactsSlot, incidentsSlot, optionsSlot, rotationsSlot } from './slot.js';
 import { incidentMigrations } from './tables.js';
 import { tagOperations } from './tags.js';
+import { policyOperations } from './policies.js';
 import { replicationOperations } from './replication.js';
 import { rotationOperations } from './rotation-operations.js';
 import { RotationService } from './rotations.js';
@@ -29,7 +30,7 @@ export { incidentsOf } from './slot.js';
 export const incidentsCapability: Capability = {
   name: 'incidents',
   migrations: incidentMigrations,
-  operations: [...contactOperations, ...rotationOperations, ...incidentOperations, ...alertOperations, ...insightOperations, ...analysisOperations, ...tagOperations, ...replicationOperations],
+  operations: [...contactOperations, ...rotationOperations, ...incidentOperations, ...alertOperations, ...insightOperations, ...analysisOperations, ...tagOperations, ...replicationOperations, ...policyOperations],
   start(core, options) {
     optionsSlot.set(core, options);
     const delivery = new Delivery(core, options.incidentNotifications ?? {});

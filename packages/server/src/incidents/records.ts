@@ -5,7 +5,7 @@ import type { AnyDb } from '../store/database.js';
 import { incidentArn, responsePlanArn } from './arns.js';
 import type { EngagementService } from './engagements.js';
 import { incidentConflict, incidentNotFound, incidentValidation } from './errors.js';
-import type { IncidentRow, IncidentTables, RelatedItemRow, ResponsePlanRow, TimelineRow } from './tables.js';
+import { dropPolicies, type IncidentRow, type IncidentTables, type RelatedItemRow, type ResponsePlanRow, type TimelineRow } from './tables.js';
 
 export const ENGAGE_JOB = 'incidents.engage';
 export const CHAT_JOB = 'incidents.chat';
@@ -115,7 +115,10 @@ export class IncidentService {
   }
 
   async deletePlan(account: string, region: string, arn: string): Promise<void> {
-    await this.db.deleteFrom('im_response_plans').where('account_id', '=', account).where('region', '=', region).where('arn', '=', arn).execute();
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('im_response_plans').where('account_id', '=', account).where('region', '=', region).where('arn', '=', arn).execute();
+      await dropPolicies(trx, account, region, arn);
+    });
   }
 
   async plans(account: string, region: string): Promise<ResponsePlanRow[]> {

@@ -17,7 +17,7 @@ const recurrence = z.object({
   WeeklySettings: z.array(z.object({ DayOfWeek: z.enum(['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN']), HandOffTime: handOff })).optional(),
   DailySettings: z.array(handOff).optional(),
   NumberOfOnCalls: z.number().int().min(1),
-  ShiftCoverages: z.record(z.string(), z.array(z.unknown())).optional(),
+  ShiftCoverages: z.record(z.string(), z.array(z.object({ Start: handOff.optional(), End: handOff.optional() }))).optional(),
   RecurrenceMultiplier: z.number().int().min(1).max(100),
 });
 const contactIds = z.array(arn).min(1).max(30);
@@ -126,8 +126,7 @@ export const rotationOperations = [
       const start = ms(i.RotationStartTime) ?? c.now;
       const from = ms(i.StartTime) ?? c.now;
       window(from, i.EndTime * 1000);
-      const { ShiftCoverages: _none, ...rec } = i.Recurrence;
-      const all = shifts({ members: i.Members, start, timeZone: i.TimeZoneId, recurrence: rec }, (i.Overrides ?? []).map((o) => ({ members: o.NewMembers, start: o.StartTime * 1000, end: o.EndTime * 1000 })), from, i.EndTime * 1000);
+      const all = shifts({ members: i.Members, start, timeZone: i.TimeZoneId, recurrence: i.Recurrence }, (i.Overrides ?? []).map((o) => ({ members: o.NewMembers, start: o.StartTime * 1000, end: o.EndTime * 1000 })), from, i.EndTime * 1000);
       const p = page(all, c, `preview/${JSON.stringify(i)}`, i);
       return { RotationShifts: p.rows.map(shiftOut), ...(p.NextToken ? { NextToken: p.NextToken } : {}) };
     },

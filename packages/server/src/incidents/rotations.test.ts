@@ -10,6 +10,7 @@ import {
   DeleteRotationOverrideCommand,
   GetRotationCommand,
   GetRotationOverrideCommand,
+  ListPageResolutionsCommand,
   ListPagesByEngagementCommand,
   ListPreviewRotationShiftsCommand,
   ListRotationOverridesCommand,
@@ -122,5 +123,68 @@ onEveryEngine('Incident Manager on-call rotations', (engine: Engine) => {
     await h.mailTo('cat@capstan.test', (m) => m.subject === 'Ticket queue spike');
     const pages = await h.contacts().send(new ListPagesByEngagementCommand({ EngagementId: EngagementArn! }));
     assert.deepEqual(pages.Pages!.map((p) => alias[p.ContactArn!]), ['cat']);
+    const direct = await c.send(new ListPageResolutionsCommand({ PageId: pages.Pages![0]!.PageArn! }));
+    assert.deepEqual(direct.PageResolutions, [
+      { ContactArn: ContactArn, Type: 'ONCALL_SCHEDULE' },
+      { ContactArn: people.cat, Type: 'PERSONAL' },
+    ]);
+
+    // An escalation plan whose second stage engages the schedule: the path is plan > schedule > person, at stage 1.
+    const { ContactArn: plan } = await c.send(new CreateContactCommand({ Alias: 'support-escalation', Type: 'ESCALATION', Plan: { Stages: [{ DurationInMinutes: 0, Targets: [] }, { DurationInMinutes: 5, Targets: [{ ContactTargetInfo: { ContactId: ContactArn!, IsEssential: true } }] }] } }));
+    const { EngagementArn: escalation } = await c.send(new StartEngagementCommand({ ContactId: plan!, Sender: 'ops', Subject: 'Queue still growing', Content: 'Escalating.' }));
+    await h.mailTo('cat@capstan.test', (m) => m.subject === 'Queue still growing');
+    const escalated = await c.send(new ListPagesByEngagementCommand({ EngagementId: escalation! }));
+    const path = await c.send(new ListPageResolutionsCommand({ PageId: escalated.Pages![0]!.PageArn! }));
+    assert.deepEqual(path.PageResolutions, [
+      { ContactArn: plan, Type: 'ESCALATION' },
+      { ContactArn: ContactArn, Type: 'ONCALL_SCHEDULE', StageIndex: 1 },
+      { ContactArn: people.cat, Type: 'PERSONAL', StageIndex: 1 },
+    ]);
+    const ghost = `arn:aws:ssm-contacts:us-east-1:${h.t.accountId}:page/cat/00000000-0000-4000-8000-000000000000`;
+    await assert.rejects(c.send(new ListPageResolutionsCommand({ PageId: ghost })), (e) => name(e) === 'ResourceNotFoundException');
+  });
+
+  test('shift coverage: shifts fall only within the covered local hours, a covered midnight joins two days, and an engagement outside coverage pages nobody', async () => {
+    const c = h.contacts();
+    const weekdays = Object.fromEntries(['MON', 'TUE', 'WED', 'THU', 'FRI'].map((d) => [d, [{ Start: { HourOfDay: 9, MinuteOfHour: 0 }, End: { HourOfDay: 17, MinuteOfHour: 0 } }]]));
+    const ShiftCoverages = { ...weekdays, SAT: [{ Start: { HourOfDay: 0, MinuteOfHour: 0 }, End: { HourOfDay: 0, MinuteOfHour: 0 } }], SUN: [{ Start: { HourOfDay: 0, MinuteOfHour: 0 }, End: { HourOfDay: 6, MinuteOfHour: 0 } }] };
+    const Recurrence = { DailySettings: [{ HourOfDay: 9, MinuteOfHour: 0 }], NumberOfOnCalls: 1, RecurrenceMultiplier: 1, ShiftCoverages };
+    // Monday 5 January 2026, local midnight in New York (UTC-5): 09:00–17:00 there is 14:00–22:00 UTC.
+    const { RotationArn } = await c.send(new CreateRotationCommand({ Name: 'business-hours', ContactIds: [people.ann!, people.ben!], StartTime: utc('2026-01-05T05:00:00Z'), TimeZoneId: 'America/New_York', Recurrence }));
+    assert.deepEqual((await c.send(new GetRotationCommand({ RotationId: RotationArn! }))).Recurrence?.ShiftCoverages, ShiftCoverages);
+    const expected = [
+      ['ben', '2026-01-05T14:00:00.000Z', '2026-01-05T22:00:00.000Z', 'REGULAR'],
+      ['ann', '2026-01-06T14:00:00.000Z', '2026-01-06T22:00:00.000Z', 'REGULAR'],
+      ['ben', '2026-01-07T14:00:00.000Z', '2026-01-07T22:00:00.000Z', 'REGULAR'],
+      ['ann', '2026-01-08T14:00:00.000Z', '2026-01-08T22:00:00.000Z', 'REGULAR'],
+      ['ben', '2026-01-09T14:00:00.000Z', '2026-01-09T22:00:00.000Z', 'REGULAR'],
+      ['ben', '2026-01-10T05:00:00.000Z', '2026-01-10T14:00:00.000Z', 'REGULAR'],
+      ['ann', '2026-01-10T14:00:00.000Z', '2026-01-11T11:00:00.000Z', 'REGULAR'],
+    ];
+    const listed = await c.send(new ListRotationShiftsCommand({ RotationId: RotationArn!, StartTime: utc('2026-01-05T05:00:00Z'), EndTime: utc('2026-01-12T05:00:00Z') }));
+    assert.deepEqual(view(listed.RotationShifts, alias), expected);
+    const preview = await c.send(new ListPreviewRotationShiftsCommand({ RotationStartTime: utc('2026-01-05T05:00:00Z'), StartTime: utc('2026-01-05T05:00:00Z'), EndTime: utc('2026-01-12T05:00:00Z'), Members: [people.ann!, people.ben!], TimeZoneId: 'America/New_York', Recurrence }));
+    assert.deepEqual(view(preview.RotationShifts, alias), expected);
+
+    const base = { ContactIds: [people.ann!], TimeZoneId: 'UTC', Recurrence: { DailySettings: [{ HourOfDay: 9, MinuteOfHour: 0 }], NumberOfOnCalls: 1, RecurrenceMultiplier: 1 } };
+    const bad = async (Name: string, coverage: unknown, why: RegExp) =>
+      assert.rejects(c.send(new CreateRotationCommand({ ...base, Name, Recurrence: { ...base.Recurrence, ShiftCoverages: coverage as never } })), (e) => name(e) === 'ValidationException' && why.test((e as Error).message));
+    await bad('backwards', { MON: [{ Start: { HourOfDay: 17, MinuteOfHour: 0 }, End: { HourOfDay: 9, MinuteOfHour: 0 } }] }, /End must be after Start/);
+    await bad('no-end', { MON: [{ Start: { HourOfDay: 9, MinuteOfHour: 0 } }] }, /Start and an End/);
+    await bad('funday', { FUN: [{ Start: { HourOfDay: 9, MinuteOfHour: 0 }, End: { HourOfDay: 17, MinuteOfHour: 0 } }] }, /day of the week/);
+    assert.equal((await c.send(new ListRotationsCommand({}))).Rotations!.filter((r) => ['backwards', 'no-end', 'funday'].includes(r.Name!)).length, 0);
+
+    // Covered only the day after tomorrow: nobody is on call now, so the schedule pages nobody.
+    const DAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
+    const now = h.clock.now();
+    const dayOf = (ms: number) => DAYS[new Date(ms).getUTCDay()]!;
+    const allDay = [{ Start: { HourOfDay: 0, MinuteOfHour: 0 }, End: { HourOfDay: 0, MinuteOfHour: 0 } }];
+    const { RotationArn: later } = await c.send(new CreateRotationCommand({ ...base, Name: 'later', StartTime: new Date(now - 60_000), Recurrence: { ...base.Recurrence, ShiftCoverages: { [dayOf(now + 2 * 86_400_000)]: allDay } } }));
+    const { ContactArn: schedule } = await c.send(new CreateContactCommand({ Alias: 'later-oncall', Type: 'ONCALL_SCHEDULE', Plan: { RotationIds: [later!] } }));
+    const { EngagementArn: quiet } = await c.send(new StartEngagementCommand({ ContactId: schedule!, Sender: 'ops', Subject: 'Outside coverage', Content: 'Nobody should be paged.' }));
+    assert.deepEqual((await c.send(new ListPagesByEngagementCommand({ EngagementId: quiet! }))).Pages, []);
+    await c.send(new UpdateRotationCommand({ RotationId: later!, Recurrence: { ...base.Recurrence, ShiftCoverages: { [dayOf(now)]: allDay, [dayOf(now + 86_400_000)]: allDay } } }));
+    const { EngagementArn: covered } = await c.send(new StartEngagementCommand({ ContactId: schedule!, Sender: 'ops', Subject: 'Inside coverage', Content: 'Ann is on call.' }));
+    assert.deepEqual((await c.send(new ListPagesByEngagementCommand({ EngagementId: covered! }))).Pages!.map((p) => alias[p.ContactArn!]), ['ann']);
   });
 });

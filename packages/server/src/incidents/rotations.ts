@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Core } from '../protocol/context.js';
 import { contactsConflict, contactsNotFound, contactsValidation } from './errors.js';
-import { onCall, shifts, validTimeZone, type Override, type Recurrence, type RotationPlan } from './schedule.js';
+import { DAY_NAMES, onCall, shifts, validTimeZone, type Override, type Recurrence, type RotationPlan } from './schedule.js';
 import type { IncidentTables, RotationOverrideRow, RotationRow } from './tables.js';
 
 export const rotationArn = (region: string, account: string, name: string) => `arn:aws:ssm-contacts:${region}:${account}:rotation/${name}`;
@@ -11,13 +11,28 @@ export interface RotationInput {
   ContactIds: string[];
   StartTime?: number | undefined;
   TimeZoneId: string;
-  Recurrence: Recurrence & { ShiftCoverages?: unknown };
+  Recurrence: Recurrence;
+}
+
+const minutes = (t: { HourOfDay: number; MinuteOfHour: number }) => t.HourOfDay * 60 + t.MinuteOfHour;
+
+/** Each covered day names whole windows: a start, and an end after it (00:00 ends at midnight). */
+function checkCoverage(coverage: NonNullable<Recurrence['ShiftCoverages']>): void {
+  for (const [day, windows] of Object.entries(coverage)) {
+    if (!DAY_NAMES.includes(day)) throw contactsValidation(`Recurrence.ShiftCoverages: ${day} is not a day of the week (MON, TUE, WED, THU, FRI, SAT, SUN).`);
+    if (windows.length === 0) throw contactsValidation(`Recurrence.ShiftCoverages.${day} names no coverage time; leave the day out instead.`);
+    for (const w of windows) {
+      if (!w.Start || !w.End) throw contactsValidation(`Recurrence.ShiftCoverages.${day}: each coverage time needs a Start and an End.`);
+      const end = minutes(w.End) === 0 ? 24 * 60 : minutes(w.End);
+      if (end <= minutes(w.Start)) throw contactsValidation(`Recurrence.ShiftCoverages.${day}: End must be after Start on the same day (00:00 ends at midnight).`);
+    }
+  }
 }
 
 /** Checks what any rotation, saved or previewed, must satisfy. */
 export function checkRotation(i: RotationInput): void {
   if (!validTimeZone(i.TimeZoneId)) throw contactsValidation(`TimeZoneId ${i.TimeZoneId} is not an IANA time zone (e.g. Europe/Berlin, America/New_York).`);
-  if (i.Recurrence.ShiftCoverages && Object.keys(i.Recurrence.ShiftCoverages as object).length) throw contactsValidation('Recurrence.ShiftCoverages: partial coverage is not available in Capstan; every rotation covers all hours.');
+  if (i.Recurrence.ShiftCoverages) checkCoverage(i.Recurrence.ShiftCoverages);
   const r = i.Recurrence;
   const kinds = [r.DailySettings?.length, r.WeeklySettings?.length, r.MonthlySettings?.length].filter(Boolean).length;
   if (kinds !== 1) throw contactsValidation('Recurrence names exactly one of DailySettings, WeeklySettings and MonthlySettings.');
@@ -56,10 +71,9 @@ export class RotationService {
       if (await trx.selectFrom('im_rotations').select('arn').where('account_id', '=', account).where('region', '=', region).where('arn', '=', arn).executeTakeFirst()) throw contactsConflict(`A rotation named ${name} already exists.`, 'ROTATION', arn);
       await this.checkMembers(trx, account, region, i.ContactIds);
       const now = this.core.clock.now();
-      const { ShiftCoverages: _none, ...recurrence } = i.Recurrence;
       await trx
         .insertInto('im_rotations')
-        .values({ account_id: account, region, arn, name, members: JSON.stringify(i.ContactIds), start_time: i.StartTime ?? now, time_zone: i.TimeZoneId, recurrence: JSON.stringify(recurrence), tags: JSON.stringify(Object.fromEntries((i.Tags ?? []).map((t) => [t.Key, t.Value]))), created_at: now })
+        .values({ account_id: account, region, arn, name, members: JSON.stringify(i.ContactIds), start_time: i.StartTime ?? now, time_zone: i.TimeZoneId, recurrence: JSON.stringify(i.Recurrence), tags: JSON.stringify(Object.fromEntries((i.Tags ?? []).map((t) => [t.Key, t.Value]))), created_at: now })
         .execute();
     });
     return arn;
@@ -71,8 +85,7 @@ export class RotationService {
       const next = { ContactIds: u.ContactIds ?? (JSON.parse(r.members) as string[]), StartTime: u.StartTime ?? Number(r.start_time), TimeZoneId: u.TimeZoneId ?? r.time_zone, Recurrence: u.Recurrence };
       checkRotation(next);
       if (u.ContactIds) await this.checkMembers(trx, account, region, u.ContactIds);
-      const { ShiftCoverages: _none, ...recurrence } = next.Recurrence;
-      await trx.updateTable('im_rotations').set({ members: JSON.stringify(next.ContactIds), start_time: next.StartTime, time_zone: next.TimeZoneId, recurrence: JSON.stringify(recurrence) }).where('account_id', '=', account).where('region', '=', region).where('arn', '=', r.arn).execute();
+      await trx.updateTable('im_rotations').set({ members: JSON.stringify(next.ContactIds), start_time: next.StartTime, time_zone: next.TimeZoneId, recurrence: JSON.stringify(next.Recurrence) }).where('account_id', '=', account).where('region', '=', region).where('arn', '=', r.arn).execute();
     });
   }
 

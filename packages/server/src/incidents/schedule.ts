@@ -1,10 +1,19 @@
-/** How a rotation hands over, as AWS's RecurrenceSettings say it (ShiftCoverages aside). */
+export interface HandOff {
+  HourOfDay: number;
+  MinuteOfHour: number;
+}
+
+/** Local times of day a rotation covers, by day of the week (`MON` …); days not named are not covered. */
+export type Coverage = Record<string, { Start?: HandOff | undefined; End?: HandOff | undefined }[]>;
+
+/** How a rotation hands over and which hours it covers, as AWS's RecurrenceSettings say it. */
 export interface Recurrence {
   DailySettings?: { HourOfDay: number; MinuteOfHour: number }[] | undefined;
   WeeklySettings?: { DayOfWeek: string; HandOffTime: { HourOfDay: number; MinuteOfHour: number } }[] | undefined;
   MonthlySettings?: { DayOfMonth: number; HandOffTime: { HourOfDay: number; MinuteOfHour: number } }[] | undefined;
   NumberOfOnCalls: number;
   RecurrenceMultiplier: number;
+  ShiftCoverages?: Coverage | undefined;
 }
 
 export interface RotationPlan {
@@ -86,8 +95,56 @@ export function handOffs(r: RotationPlan, until: number): number[] {
 /** Who is on call in shift `k`: the next NumberOfOnCalls members in order, wrapping around. */
 const crew = (r: RotationPlan, k: number) => Array.from({ length: Math.min(r.recurrence.NumberOfOnCalls, r.members.length) }, (_, j) => r.members[(k * r.recurrence.NumberOfOnCalls + j) % r.members.length]!);
 
-/** The shifts between `from` and `to`, with overrides (the latest wins) cut in. */
+export const DAY_NAMES = DAYS;
+
+/** Whether a rotation covers only part of the week (an empty map covers all of it). */
+const partial = (c: Coverage | undefined): c is Coverage => c !== undefined && Object.keys(c).length > 0;
+
+/**
+ * The covered windows between `from` and `to`, merged where they touch. A window ending at 00:00
+ * runs to the end of its day, so MON 00:00–00:00 and TUE 00:00–09:00 make one window.
+ */
+export function coveredWindows(coverage: Coverage, timeZone: string, from: number, to: number): [number, number][] {
+  const s = local(from - 86_400_000, timeZone);
+  const windows: [number, number][] = [];
+  for (let day = 0; ; day++) {
+    const date = new Date(Date.UTC(s.y, s.m - 1, s.d + day));
+    const [y, m, d] = [date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate()];
+    if (zoned(y, m, d, 0, 0, timeZone) >= to) break;
+    for (const w of coverage[DAYS[date.getUTCDay()]!] ?? []) {
+      const a = zoned(y, m, d, w.Start!.HourOfDay, w.Start!.MinuteOfHour, timeZone);
+      const midnight = w.End!.HourOfDay === 0 && w.End!.MinuteOfHour === 0;
+      const b = midnight ? zoned(y, m, d + 1, 0, 0, timeZone) : zoned(y, m, d, w.End!.HourOfDay, w.End!.MinuteOfHour, timeZone);
+      const [lo, hi] = [Math.max(a, from), Math.min(b, to)];
+      if (lo < hi) windows.push([lo, hi]);
+    }
+  }
+  windows.sort((p, q) => p[0] - q[0]);
+  const merged: [number, number][] = [];
+  for (const w of windows) {
+    const last = merged[merged.length - 1];
+    if (last && w[0] <= last[1]) last[1] = Math.max(last[1], w[1]);
+    else merged.push([...w]);
+  }
+  return merged;
+}
+
+/** The shifts between `from` and `to`, with overrides (the latest wins) cut in, and only within the covered hours. */
 export function shifts(r: RotationPlan, overrides: readonly Override[], from: number, to: number): Shift[] {
+  const all = allShifts(r, overrides, from, to);
+  const coverage = r.recurrence.ShiftCoverages;
+  if (!partial(coverage) || all.length === 0) return all;
+  const out: Shift[] = [];
+  for (const [a, b] of coveredWindows(coverage, r.timeZone, all[0]!.start, all[all.length - 1]!.end)) {
+    for (const sh of all) {
+      const [lo, hi] = [Math.max(a, sh.start), Math.min(b, sh.end)];
+      if (lo < hi) out.push({ ...sh, start: lo, end: hi });
+    }
+  }
+  return out;
+}
+
+function allShifts(r: RotationPlan, overrides: readonly Override[], from: number, to: number): Shift[] {
   const begin = Math.max(from, r.start);
   if (begin >= to || r.members.length === 0) return [];
   const hand = handOffs(r, to);

@@ -56,6 +56,8 @@ export interface PageRow {
   contact_arn: string;
   channel_arn: string;
   stage: number;
+  /** How the engagement reached this contact, as ListPageResolutions answers it (JSON). */
+  resolution: string;
   accept_code: string;
   sent_at: number;
   delivered_at: number | null;
@@ -183,7 +185,21 @@ export interface ReplicationSetRow {
   modified_by: string;
 }
 
+/**
+ * A resource policy: a contact's (one per contact, `policy_id` 'contact') or a response plan's
+ * (any number, each with its own id). Stored and returned; access stays within the account.
+ */
+export interface ResourcePolicyRow {
+  account_id: string;
+  region: string;
+  resource_arn: string;
+  policy_id: string;
+  document: string;
+  created_at: number;
+}
+
 export type IncidentTables = {
+  im_resource_policies: ResourcePolicyRow;
   im_replication_sets: ReplicationSetRow;
   im_rotations: RotationRow;
   im_rotation_overrides: RotationOverrideRow;
@@ -199,6 +215,11 @@ export type IncidentTables = {
   im_related_items: RelatedItemRow;
   im_runbooks: RunbookRow;
 };
+
+/** Drops a resource's policies with the resource, in the transaction that deletes it. */
+export async function dropPolicies(trx: Kysely<IncidentTables>, account: string, region: string, resource: string): Promise<void> {
+  await trx.deleteFrom('im_resource_policies').where('account_id', '=', account).where('region', '=', region).where('resource_arn', '=', resource).execute();
+}
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyKysely = Kysely<any>;
@@ -248,6 +269,14 @@ export const incidentMigrations: MigrationStep[] = [
       await scoped(db, 'im_rotations', [T('account_id'), T('region'), T('arn'), T('name'), T('members'), B('start_time'), T('time_zone'), T('recurrence'), T('tags'), B('created_at')], ['account_id', 'region', 'arn']);
       await scoped(db, 'im_replication_sets', [T('account_id'), T('arn'), T('regions'), B('deletion_protected'), B('created_at'), T('created_by'), B('modified_at'), T('modified_by')], ['account_id']);
       await scoped(db, 'im_rotation_overrides', [T('rotation_arn'), T('override_id'), T('members'), B('start_time'), B('end_time'), B('created_at')], ['rotation_arn', 'override_id']);
+    },
+  },
+  {
+    name: '2102_incident_policies',
+    async up(db) {
+      const T = (n: string): [string, 'text', boolean] => [n, 'text', false];
+      await scoped(db, 'im_resource_policies', [T('account_id'), T('region'), T('resource_arn'), T('policy_id'), T('document'), ['created_at', 'bigint', false]], ['account_id', 'region', 'resource_arn', 'policy_id']);
+      await db.schema.alterTable('im_pages').addColumn('resolution', 'text', (c) => c.notNull().defaultTo('[]')).execute();
     },
   },
 ];

@@ -98,6 +98,9 @@ export function IncidentPage() {
     }
   };
   const update = (change: Record<string, unknown>) => act(() => incidents('UpdateIncidentRecord', { arn, ...change }));
+  // The code sent with a page proves its reader got it; a console user is already signed in and
+  // authorized for ssm-contacts:AcceptPage, so the console accepts with validation off (AWS's default).
+  const accept = (pageArn: string) => act(() => contacts('AcceptPage', { PageId: pageArn, AcceptType: 'READ', AcceptCode: 'console', AcceptCodeValidation: 'IGNORE', Note: 'Acknowledged in the Capstan console' }));
   const addNote = async (e: FormEvent) => {
     e.preventDefault();
     const text = note.trim();
@@ -108,6 +111,9 @@ export function IncidentPage() {
   const r = state.data?.record;
   const created = toDate(r?.creationTime)?.getTime();
   const resolved = toDate(r?.resolvedTime)?.getTime();
+  // The first accepted page acknowledges the incident, as the server measures it.
+  const firstAck = state.data?.timeline.find((e) => e.eventType === 'Engagement Acknowledged');
+  const acknowledged = toDate(firstAck?.eventTime)?.getTime();
   return (
     <Page
       title={r?.title ?? 'Incident'}
@@ -157,6 +163,8 @@ export function IncidentPage() {
               <dd>{formatTime(r.creationTime)}</dd>
               <dt>Source</dt>
               <dd className="small">{r.incidentRecordSource?.source ?? '—'} <span className="muted">by {r.incidentRecordSource?.createdBy ?? '—'}</span></dd>
+              <dt>Time to acknowledge</dt>
+              <dd data-testid="im-time-to-acknowledge">{created !== undefined && acknowledged !== undefined ? duration((acknowledged - created) / 1000) : '—'}</dd>
               <dt>Time to resolve</dt>
               <dd data-testid="im-time-to-resolve">{created !== undefined && resolved !== undefined ? duration((resolved - created) / 1000) : '—'}</dd>
             </dl>
@@ -179,9 +187,17 @@ export function IncidentPage() {
               {state.data.engagements.flatMap((e) =>
                 e.pages.length
                   ? e.pages.map((p) => (
-                      <li key={p.PageArn} data-testid="im-page" data-acknowledged={p.acknowledged}>
+                      <li key={p.PageArn} data-testid="im-page" data-page-arn={p.PageArn} data-acknowledged={p.acknowledged}>
                         <span className="mono small">{p.ContactArn.slice(p.ContactArn.lastIndexOf('/') + 1)}</span> paged {formatTime(p.SentTime)}{' '}
                         <span className={`badge badge-${p.acknowledged ? 'good' : 'warn'}`}>{p.acknowledged ? 'Acknowledged' : 'Not acknowledged'}</span>
+                        {open && !p.acknowledged && e.StopTime === undefined ? (
+                          <>
+                            {' '}
+                            <button type="button" className="button" onClick={() => void accept(p.PageArn)} disabled={busy} data-testid="im-accept-page">
+                              Acknowledge
+                            </button>
+                          </>
+                        ) : null}
                       </li>
                     ))
                   : [
