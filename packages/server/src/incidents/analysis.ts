@@ -9,6 +9,7 @@ import { incidentConflict, incidentNotFound } from './errors.js';
 import { metricsOf } from './records.js';
 import { incidentsOf } from './slot.js';
 import type { AnalysisRow, IncidentRow, RelatedItemRow, TimelineRow } from './tables.js';
+import { isUniqueViolation } from '../store/errors.js';
 
 const RECORD_ARN = /^arn:aws(-cn|-us-gov)?:ssm-incidents::[0-9]{12}:incident-record\/[a-zA-Z0-9_-]{1,200}\/[0-9a-f-]{36}$/;
 
@@ -83,6 +84,16 @@ async function raise(c: CallContext, r: IncidentRow, x: ActionItem): Promise<str
   return String((outcome.output as { OpsItemId: string }).OpsItemId);
 }
 
+/** Deletes OpsItems this call made, as the caller; a failure here is logged, the call's own error is what the caller sees. */
+async function withdraw(c: CallContext, ids: string[]): Promise<void> {
+  const op = findOperation(c.core, 'ssm', 'DeleteOpsItem');
+  if (!op) return;
+  for (const id of ids) {
+    const outcome = await invokeAs(c.core, { service: op.service, op, principal: c.principal, region: c.region, input: { OpsItemId: id }, sourceIp: c.sourceIp, userAgent: c.userAgent });
+    if ('error' in outcome) console.warn(`post-incident analysis: OpsItem ${id} of a failed analysis could not be removed: ${outcome.error.message}`);
+  }
+}
+
 const recordArn = z.string().max(1000).regex(RECORD_ARN);
 
 export const analysisOperations = [
@@ -105,9 +116,19 @@ export const analysisOperations = [
       // Checked before any OpsItem is made, so a caller who may not create them gets an error and no stray OpsItems.
       if (i.ActionItems?.length) await c.authorize('ssm:CreateOpsItem', ['*']);
       const actions: ActionItem[] = [];
-      for (const x of i.ActionItems ?? []) actions.push({ title: x.Title, description: x.Description, priority: x.Priority, opsItemId: await raise(c, r, { title: x.Title, description: x.Description, priority: x.Priority }) });
-      await svc.db.insertInto('im_analyses').values({ incident_arn: r.arn, account_id: c.accountId, region: c.region, questions: JSON.stringify(questions), action_items: JSON.stringify(actions), created_at: c.now, created_by: c.principal.arn }).execute();
-      await svc.event(svc.db, r.arn, 'Analysis Created', { by: c.principal.arn, actionItems: actions.map((x) => x.opsItemId) }, c.now);
+      try {
+        for (const x of i.ActionItems ?? []) actions.push({ title: x.Title, description: x.Description, priority: x.Priority, opsItemId: await raise(c, r, { title: x.Title, description: x.Description, priority: x.Priority }) });
+        await svc.db.transaction().execute(async (trx) => {
+          await trx.insertInto('im_analyses').values({ incident_arn: r.arn, account_id: c.accountId, region: c.region, questions: JSON.stringify(questions), action_items: JSON.stringify(actions), created_at: c.now, created_by: c.principal.arn }).execute();
+          await svc.event(trx, r.arn, 'Analysis Created', { by: c.principal.arn, actionItems: actions.map((x) => x.opsItemId) }, c.now);
+        });
+      } catch (e) {
+        // No half-made analysis: the action items' OpsItems made before the failure go with it, so a retry does not duplicate them.
+        await withdraw(c, actions.map((x) => x.opsItemId!));
+        // Another call made the analysis while this one raised its OpsItems.
+        if (isUniqueViolation(e)) throw incidentConflict(`Incident ${r.arn} already has a post-incident analysis.`, 'INCIDENT_RECORD', r.arn);
+        throw e;
+      }
       return { IncidentRecordArn: r.arn, ActionItems: actions.map((x) => ({ Title: x.title, OpsItemId: x.opsItemId })) };
     },
   }),

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { AcceptPageCommand, ActivateContactChannelCommand, CreateContactChannelCommand, CreateContactCommand, ListEngagementsCommand, UpdateContactCommand } from '@aws-sdk/client-ssm-contacts';
 import { CreateResponsePlanCommand, GetIncidentRecordCommand, ListIncidentRecordsCommand, ListRelatedItemsCommand, ListTimelineEventsCommand, UpdateIncidentRecordCommand, type EventSummary } from '@aws-sdk/client-ssm-incidents';
-import { CreateDocumentCommand, GetOpsItemCommand, GetParameterCommand, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
+import { CreateDocumentCommand, DescribeOpsItemsCommand, GetOpsItemCommand, GetParameterCommand, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
 import { CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
@@ -160,8 +160,17 @@ onEveryEngine('Incident Manager from alert to analysis', (engine: Engine) => {
 
     // The post-incident analysis: questions, timeline, metrics and action items that become OpsItems.
     const call = (target: string, body: unknown) => rawCall({ endpoint: h.t.endpoint, service: 'ssm', credentials: h.t.credentials, headers: jsonHeaders(target), body: JSON.stringify(body), signingDate: new Date(h.clock.now()) });
-    const made = await call('AmazonSSM.CapstanCreateIncidentAnalysis', { IncidentRecordArn: incident, Questions: [{ Question: 'What happened?', Answer: 'The data volume filled up.' }], ActionItems: [{ Title: 'Alert on disk usage at 80%', Priority: 2 }] });
+    // Two analyses at once: one is made, the other is a conflict that leaves none of its OpsItems behind.
+    const actionItems = async () => (await h.ssm().send(new DescribeOpsItemsCommand({ OpsItemFilters: [{ Key: 'Source', Values: ['ssm-incidents'], Operator: 'Equal' }] }))).OpsItemSummaries ?? [];
+    const before = (await actionItems()).length;
+    const [made, rival] = await Promise.all([
+      call('AmazonSSM.CapstanCreateIncidentAnalysis', { IncidentRecordArn: incident, Questions: [{ Question: 'What happened?', Answer: 'The data volume filled up.' }], ActionItems: [{ Title: 'Alert on disk usage at 80%', Priority: 2 }] }),
+      call('AmazonSSM.CapstanCreateIncidentAnalysis', { IncidentRecordArn: incident, ActionItems: [{ Title: 'Rival item one' }, { Title: 'Rival item two' }, { Title: 'Rival item three' }] }),
+    ]);
     assert.equal(made.status, 200, made.text);
+    assert.equal(rival.json().__type, 'ConflictException', rival.text);
+    assert.equal((await actionItems()).length - before, 1, "only the made analysis raised its OpsItem");
+    assert.deepEqual((await actionItems()).filter((o) => o.Title?.startsWith('Rival')), [], 'the conflicting analysis left no OpsItems');
     const opsItemId = (made.json() as { ActionItems: { OpsItemId: string }[] }).ActionItems[0]!.OpsItemId;
     assert.equal((await h.ssm().send(new GetOpsItemCommand({ OpsItemId: opsItemId }))).OpsItem!.Title, 'Alert on disk usage at 80%');
     assert.equal((await call('AmazonSSM.CapstanCreateIncidentAnalysis', { IncidentRecordArn: incident })).json().__type, 'ConflictException');
