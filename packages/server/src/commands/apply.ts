@@ -9,6 +9,7 @@ import { detailsFromDocument, TERMINAL } from './status.js';
 import { invocationEvent } from './status-events.js';
 import { commandById, refreshCommand, tables, type ChangeCounter } from './store.js';
 import type { CommandRow } from './tables.js';
+import { OUTPUT_NOT_STORED, OutputSpace, outputNotStoredMessage, stepWithoutOutput } from './output-space.js';
 
 type Item =
   | { kind: 'ack'; instanceId: string; m: AckMessage; done: (e?: unknown) => void }
@@ -29,6 +30,8 @@ export class AgentReplies implements AgentMessageSink {
   private flushing: Promise<void> | undefined;
   /** Where each stream's stored output ends, so a re-sent piece is recognised. */
   private readonly ends = new Map<string, number>();
+  /** Streams with a piece that was not stored (no room): the rest of them is dropped too. */
+  private readonly incomplete = new Set<string>();
   onChange: CommandChanged = () => undefined;
   /** An invocation's StatusDetails changed (after the change is committed). */
   onInvocation: (cmd: CommandRow, instanceId: string, details: string) => void = () => undefined;
@@ -36,6 +39,7 @@ export class AgentReplies implements AgentMessageSink {
   /** An invocation's final reply was stored: its whole output is in the store. */
   onFinal: (cmd: CommandRow, instanceId: string) => void = () => undefined;
   private finals: [string, string][] = [];
+  private readonly space: OutputSpace;
 
   constructor(
     private readonly core: Core,
@@ -44,7 +48,9 @@ export class AgentReplies implements AgentMessageSink {
     private readonly events: CommandEvents,
     private readonly changes: ChangeCounter,
     private readonly outputCap = DEFAULT_OUTPUT_CAP,
-  ) {}
+  ) {
+    this.space = new OutputSpace(core.database.sqlitePath);
+  }
 
   ack = (instanceId: string, m: AckMessage) => this.enqueue({ kind: 'ack', instanceId, m });
   reply = (instanceId: string, m: ReplyMessage) => this.enqueue({ kind: 'reply', instanceId, m });
@@ -70,6 +76,7 @@ export class AgentReplies implements AgentMessageSink {
           if (attempt > 1) {
             // What the failed attempt learned about stored output ends was rolled back with it.
             this.ends.clear();
+            this.incomplete.clear();
             this.changedInvocations = [];
             this.finals = [];
           }
@@ -110,6 +117,7 @@ export class AgentReplies implements AgentMessageSink {
       } catch (e) {
         // Nothing of the batch is stored; the agents keep their messages and send them again.
         this.ends.clear();
+        this.incomplete.clear();
         this.changedInvocations = [];
         this.finals = [];
         for (const item of batch) item.done(e);
@@ -151,13 +159,16 @@ export class AgentReplies implements AgentMessageSink {
     }
     if (item.kind === 'reply') {
       const { m, instanceId } = item;
-      const row = await t.selectFrom('command_invocations').select(['status_details', 'final', 'plugins', 'started_at']).where('command_id', '=', m.id).where('instance_id', '=', instanceId).executeTakeFirst();
+      const row = await t.selectFrom('command_invocations').select(['status_details', 'final', 'plugins', 'started_at', 'trace_output']).where('command_id', '=', m.id).where('instance_id', '=', instanceId).executeTakeFirst();
       if (!row || row.final === 1) return;
-      const steps = mergeSteps(JSON.parse(row.plugins) as StepResult[], m.steps);
-      const started = steps.reduce<number | null>((a, s) => (s.startedAt !== undefined && (a === null || s.startedAt < a) ? s.startedAt : a), row.started_at);
       const final = m.status !== 'InProgress' && m.status !== 'SuccessAndReboot';
+      const lost = stepWithoutOutput(row.trace_output);
+      let steps = mergeSteps(JSON.parse(row.plugins) as StepResult[], m.steps);
+      // Output that was not stored makes the result incomplete: the step, and so the invocation, failed, saying why where GetCommandInvocation shows it.
+      if (final && lost !== undefined) steps = steps.map((s) => (s.name === lost ? withoutOutput(s, row.trace_output) : s));
+      const started = steps.reduce<number | null>((a, s) => (s.startedAt !== undefined && (a === null || s.startedAt < a) ? s.startedAt : a), row.started_at);
       let details = row.status_details;
-      if (final) details = detailsFromDocument(m.status);
+      if (final) details = lost !== undefined ? 'Failed' : detailsFromDocument(m.status);
       else if (!TERMINAL.has(details) && details !== 'Cancelling') details = 'InProgress';
       const ran = steps.filter((s) => s.code !== -1 && s.status !== 'Skipped');
       await t
@@ -168,7 +179,7 @@ export class AgentReplies implements AgentMessageSink {
           started_at: started,
           delivered_at: sql`coalesce(delivered_at, ${now})`,
           ...(final ? { final: 1, ended_at: now, response_code: ran.length ? ran[ran.length - 1]!.code : -1 } : {}),
-          ...(m.details ? { trace_output: m.details.slice(0, 2500) } : {}),
+          ...(m.details ? { trace_output: (lost !== undefined ? `${row.trace_output}\n${m.details}` : m.details).slice(0, 2500) } : {}),
           change_seq: this.changes.next(),
         })
         .where('command_id', '=', m.id)
@@ -177,6 +188,7 @@ export class AgentReplies implements AgentMessageSink {
       if (details !== row.status_details) this.changedInvocations.push([m.id, instanceId, details]);
       if (final) this.finals.push([m.id, instanceId]);
       if (final) for (const s of steps) for (const stream of ['stdout', 'stderr']) this.ends.delete(`${m.id}/${instanceId}/${s.name}/${stream}`);
+      if (final) for (const s of steps) for (const stream of ['stdout', 'stderr']) this.incomplete.delete(`${m.id}/${instanceId}/${s.name}/${stream}`);
       mark(m.id, final);
       return;
     }
@@ -185,8 +197,10 @@ export class AgentReplies implements AgentMessageSink {
     let end = this.ends.get(key);
     if (end === undefined) {
       // Checked once per stream: a stream whose end is known belongs to an invocation.
-      const belongs = await t.selectFrom('command_invocations').select('final').where('command_id', '=', m.id).where('instance_id', '=', instanceId).executeTakeFirst();
+      const belongs = await t.selectFrom('command_invocations').select(['final', 'trace_output']).where('command_id', '=', m.id).where('instance_id', '=', instanceId).executeTakeFirst();
       if (!belongs) return;
+      // Once a piece was not stored the stream has a hole: nothing after it is stored either.
+      if (stepWithoutOutput(belongs.trace_output) !== undefined) this.incomplete.add(key);
       const last = await t
         .selectFrom('command_output')
         .select(['offset', sql<number>`length(data)`.as('len')])
@@ -202,7 +216,12 @@ export class AgentReplies implements AgentMessageSink {
     const data = Buffer.from(m.data, 'base64');
     // Pieces come in order and at least once: one that starts before the stored end was stored already.
     if (m.offset < end || data.length === 0) return;
-    if (m.offset + data.length <= this.outputCap) {
+    if (this.incomplete.has(key)) {
+      // acknowledged and dropped, like output past the cap
+    } else if (m.offset + data.length <= this.outputCap && !this.space.take(data.length)) {
+      this.incomplete.add(key);
+      await this.outputNotStored(t, m, instanceId);
+    } else if (m.offset + data.length <= this.outputCap) {
       // Another replica may have stored this piece already (the agent moved while it was in flight).
       await t
         .insertInto('command_output')
@@ -213,6 +232,23 @@ export class AgentReplies implements AgentMessageSink {
     this.ends.set(key, m.offset + data.length);
     mark(m.id);
   }
+
+  /** Says, once per invocation, which stream lost output; its final reply then fails it. */
+  private async outputNotStored(t: ReturnType<typeof tables>, m: OutputMessage, instanceId: string): Promise<void> {
+    await t
+      .updateTable('command_invocations')
+      .set({ trace_output: outputNotStoredMessage(m.step, m.stream, m.offset) })
+      .where('command_id', '=', m.id)
+      .where('instance_id', '=', instanceId)
+      .where('trace_output', 'not like', `${OUTPUT_NOT_STORED}%`)
+      .execute();
+  }
+}
+
+/** A step whose output was not all stored: Failed, with the reason after its stderr. */
+function withoutOutput(s: StepResult, why: string): StepResult {
+  const note = `${s.stderr && !s.stderr.endsWith('\n') ? '\n' : ''}${why.split('\n')[0]}`;
+  return { ...s, status: s.status === 'Success' ? 'Failed' : s.status, stderr: s.stderr + note, stderrBytes: s.stderrBytes + Buffer.byteLength(note) };
 }
 
 /** Replies carry the steps reported so far; a later report of a step replaces the earlier one. */
