@@ -11,11 +11,15 @@
 //  4. Keystroke echo through an interactive shell session (the agent's `sh` on a PTY): the CLI's
 //     own session modules (startSession + ClientChannel, fast transport) in this process; one
 //     character written as an Output payload, timed until its echo arrives; KEYS keystrokes.
+//  5. File copy (`capstan cp`'s modules: startSession + copyFile in this process, a
+//     Capstan-StartFileCopySession on the agent): COPY MiB up to the node and back, each written
+//     to a temporary file, synced and renamed on the receiving side.
 // Also: CPU seconds each process used for each transfer (where the time goes).
-//   npm run bench -- sessions [--mib 512] [--conns 8] [--rounds 2000] [--keys 200] [--skip-ssh] [--profile DIR]
+//   npm run bench -- sessions [--mib 512] [--conns 8] [--rounds 2000] [--keys 200] [--copy-mib 128] [--skip-ssh] [--profile DIR]
 //   --profile DIR: V8 CPU profiles (--cpu-prof) of the server, the agent and the port-forward client there.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, symlinkSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
@@ -24,6 +28,8 @@ import { ADMIN, startCapstan, type Process } from './_harness.js';
 import { download, parallel, pingPong, sshUnavailable, startService, startSshTunnel, upload, type SshTunnel } from './_sessions-net.js';
 import { formatSummary, summarizeDir } from './_sessions-profile.js';
 import { startSession } from '../packages/cli/src/session/start.js';
+import { copyFile } from '../packages/cli/src/session/copy.js';
+import { PortMux } from '../packages/cli/src/session/port-forward.js';
 import { PayloadType, sizePayload, FlagValue, flagPayload } from '../packages/wire/src/session/index.js';
 
 const { values } = parseArgs({
@@ -32,6 +38,7 @@ const { values } = parseArgs({
     conns: { type: 'string', default: '8' },
     rounds: { type: 'string', default: '2000' },
     keys: { type: 'string', default: '200' },
+    'copy-mib': { type: 'string', default: '128' },
     'skip-ssh': { type: 'boolean', default: false },
     profile: { type: 'string' },
   },
@@ -40,6 +47,7 @@ const SIZE = Number(values.mib) * 1024 * 1024;
 const CONNS = Number(values.conns);
 const ROUNDS = Number(values.rounds);
 const KEYS = Number(values.keys);
+const COPY = Number(values['copy-mib']) * 1024 * 1024;
 const profileDir = values.profile ? resolve(values.profile) : undefined;
 if (profileDir) {
   mkdirSync(profileDir, { recursive: true });
@@ -247,6 +255,33 @@ async function keystrokes(server: Process, target: string): Promise<number[]> {
 
 const tStart = performance.now();
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+/** COPY bytes to the node and back through one file-copy session; MB/s each way. */
+async function fileCopy(server: Process, target: string, dir: string): Promise<{ up: number; down: number }> {
+  const src = join(dir, 'copy-src.bin');
+  const fd = openSync(src, 'w');
+  for (let left = COPY; left > 0; left -= 1024 * 1024) writeSync(fd, randomBytes(Math.min(left, 1024 * 1024)));
+  closeSync(fd);
+  const ssm = new SSMClient({ endpoint: server.url, region: 'us-east-1', credentials: ADMIN, maxAttempts: 1 });
+  const s = await startSession(ssm, { target, documentName: 'Capstan-StartFileCopySession' });
+  try {
+    await s.channel.ready;
+    const pm = new PortMux(s.channel);
+    const onNode = join(dir, 'copy-on-node.bin');
+    let t0 = performance.now();
+    await copyFile(s.channel, { op: 'put', target, remote: onNode, local: src }, pm);
+    const up = mbps(COPY, performance.now() - t0);
+    t0 = performance.now();
+    await copyFile(s.channel, { op: 'get', target, remote: onNode, local: join(dir, 'copy-back.bin') }, pm);
+    const down = mbps(COPY, performance.now() - t0);
+    if (statSync(join(dir, 'copy-back.bin')).size !== COPY) throw new Error('the copied file came back with another size');
+    return { up, down };
+  } finally {
+    s.channel.close();
+    await s.terminate();
+    ssm.destroy();
+  }
+}
+
 const loadAtStart = loadavg();
 const work = mkdtempSync(join(tmpdir(), 'capstan-bench-sessions-'));
 let server: Process | undefined;
@@ -299,6 +334,12 @@ try {
   const k99 = pct(keys, 99);
   results.push({ name: 'keystroke echo, shell session: median', target: '< 5 ms', ok: k50 < 5, detail: `${fmtMs(k50)} (p99 ${fmtMs(k99)}, max ${fmtMs(keys[keys.length - 1]!)}; ${keys.length} keystrokes)` });
   results.push({ name: 'keystroke echo, shell session: p99', target: '< 5 ms', ok: k99 < 5, detail: fmtMs(k99) });
+
+  step(`file copy: ${COPY / 2 ** 20} MiB to the node and back`);
+  const cp = await fileCopy(srv, ag.instanceId, work);
+  const pf1 = tp['pf'];
+  results.push({ name: 'file copy (capstan cp), upload', target: 'report', ok: undefined, detail: `${fmtMB(cp.up)}${pf1 ? ` (port-forward, 1 connection: ${fmtMB(pf1.up1)})` : ''}` });
+  results.push({ name: 'file copy (capstan cp), download', target: 'report', ok: undefined, detail: `${fmtMB(cp.down)}${pf1 ? ` (port-forward, 1 connection: ${fmtMB(pf1.down1)})` : ''}` });
 } catch (e) {
   console.error((e as Error).stack ?? e);
   if (forward) console.error(`port-forward output: ${forward.out().slice(-2000)}`);

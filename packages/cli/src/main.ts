@@ -15,7 +15,7 @@ if (process.argv[2] === 'agent') {
 } else if (process.argv[2] === 'run') {
   // An operator's everyday command: start fast, without the server's code.
   (await import('./commands/run.js')).registerRunCommands(program);
-} else if (process.argv[2] === 'session') {
+} else if (process.argv[2] === 'session' || process.argv[2] === 'cp') {
   (await import('./commands/session.js')).registerSessionCommands(program);
 } else {
   const [server, iam, account, throttle, audit, agent] = await Promise.all([

@@ -1,5 +1,14 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type WebSocket from 'ws';
+import { SessionCipher } from '@capstan/wire';
 import {
+  CHALLENGE_BYTES,
+  DataKeyRequests,
+  ENCRYPTED_SESSION_MESSAGE,
+  PayloadEncryption,
+  encodeEncryptionChallenge,
+  kmsCipherTextKeyOf,
+  parseEncryptionChallenge,
   FlagValue,
   HandshakeError,
   MessageType,
@@ -11,14 +20,15 @@ import {
   parseFlagPayload,
   parseHandshakeResponse,
   type AgentMessage,
+  type ParsedHandshakeResponse,
   type SessionTypeName,
 } from '@capstan/wire/session';
 import { SessionSocketRefused } from './socket.js';
-import type { PluginContext, SessionPlugin } from './types.js';
+import type { AgentSessionType, PluginContext, SessionPlugin } from './types.js';
 
 export interface DataChannelOptions {
   sessionId: string;
-  sessionType: SessionTypeName;
+  sessionType: AgentSessionType;
   properties: unknown;
   agentVersion: string;
   /** Opens (and authenticates) a session socket; called again after a drop. */
@@ -32,7 +42,12 @@ export interface DataChannelOptions {
   resumeWindowMs?: number;
   /** Largest frame the agent offers for the fast transport. */
   maxFrameSize?: number;
+  /** The preferences' KMS key: the client makes a data key under it and the payloads are sealed end to end. */
+  kmsKeyId?: string;
 }
+
+/** How long each KMS step of the handshake may take (AWS's handshake timeout). */
+const KMS_STEP_MS = 15_000;
 
 const FLUSH_WAIT_MS = 5_000;
 
@@ -57,6 +72,17 @@ export class AgentDataChannel {
   /** Resolves with why the session ended. */
   readonly done: Promise<string>;
   private capstanClient = false;
+  private readonly encryption = new PayloadEncryption('agent');
+  /** The server opens the client's data key for this node (it has no KMS credentials of its own). */
+  private readonly dataKeys = new DataKeyRequests((text) => {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== ws.OPEN) return false;
+    ws.send(text);
+    return true;
+  });
+  /** KMS: the HandshakeResponse came; until the challenge is answered, frames wait in `early`. */
+  private responded = false;
+  private challenge: { bytes: Buffer; parsed: ParsedHandshakeResponse } | undefined;
 
   constructor(options: DataChannelOptions) {
     this.o = options;
@@ -70,6 +96,7 @@ export class AgentDataChannel {
         for (const fn of this.drainListeners) fn();
       },
       onError: (e) => this.o.log(`session ${this.sessionId}: ${e.message}`),
+      transform: this.encryption.transform,
     });
   }
 
@@ -82,9 +109,11 @@ export class AgentDataChannel {
       PayloadType.HandshakeRequest,
       encodeHandshakeRequest({
         agentVersion: this.o.agentVersion,
-        sessionType: this.o.sessionType,
+        // Capstan's own types go to Capstan's client only, which accepts them by name
+        sessionType: this.o.sessionType as SessionTypeName,
         properties: this.o.properties ?? null,
         capstan: { maxFrameSize: this.o.maxFrameSize ?? 64 * 1024 },
+        ...(this.o.kmsKeyId ? { kms: { keyId: this.o.kmsKeyId } } : {}),
       }),
     );
     this.handshakeTimer = setTimeout(() => this.kill('the client did not answer the handshake in time'), this.o.handshakeTimeoutMs ?? 60_000);
@@ -93,7 +122,8 @@ export class AgentDataChannel {
   private attach(ws: WebSocket): void {
     this.ws = ws;
     ws.on('message', (data, isBinary) => {
-      if (this.ws !== ws || !isBinary) return;
+      if (this.ws !== ws) return;
+      if (!isBinary) return void this.dataKeys.receive(Buffer.isBuffer(data) ? data.toString('utf8') : String(data));
       this.stream.receive(Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer));
     });
     ws.on('error', (e) => this.o.log(`session ${this.sessionId}: socket error: ${e.message}`));
@@ -108,6 +138,7 @@ export class AgentDataChannel {
     this.stream.attach((bytes) => {
       if (ws.readyState === ws.OPEN) ws.send(bytes);
     });
+    this.dataKeys.resend();
   }
 
   private async redial(): Promise<void> {
@@ -141,7 +172,10 @@ export class AgentDataChannel {
   private onData(type: number, payload: Buffer): void {
     if (this.closed) return;
     if (!this.handshakeDone) {
-      if (type === PayloadType.HandshakeResponse) return this.onHandshakeResponse(payload);
+      if (type === PayloadType.HandshakeResponse && !this.responded) return this.onHandshakeResponse(payload);
+      if (type === PayloadType.EncChallengeResponse && this.challenge) return this.onChallengeResponse(payload);
+      // Sealed input sent before the client knew the key can only be forged: a client seals from its response on.
+      if (this.o.kmsKeyId && !this.responded && type === PayloadType.Output) return;
       // the client should wait for HandshakeComplete; keep what came early rather than lose it
       this.early.push({ type, payload: Buffer.from(payload) });
       return;
@@ -150,6 +184,23 @@ export class AgentDataChannel {
   }
 
   private deliver(type: number, payload: Buffer): void {
+    if (this.encryption.sealedByPeer(type)) {
+      try {
+        payload = this.encryption.open(type, payload);
+      } catch (e) {
+        // Not from the client (who holds the key): stop the plugin before anything else reaches it.
+        const reason = `input that does not decrypt: ${(e as Error).message}`;
+        this.o.log(`session ${this.sessionId}: ${reason}; ending the session`);
+        const plugin = this.plugin;
+        this.plugin = undefined;
+        try {
+          plugin?.kill();
+        } catch {
+          // ending anyway
+        }
+        return void this.finish(reason);
+      }
+    }
     if (type === PayloadType.Flag) {
       let flag = 0;
       try {
@@ -168,7 +219,8 @@ export class AgentDataChannel {
 
   private onHandshakeResponse(payload: Buffer): void {
     clearTimeout(this.handshakeTimer);
-    let parsed;
+    this.responded = true;
+    let parsed: ParsedHandshakeResponse;
     try {
       parsed = parseHandshakeResponse(payload, { maxFrameSize: this.o.maxFrameSize ?? 64 * 1024 });
     } catch (e) {
@@ -177,6 +229,57 @@ export class AgentDataChannel {
     if (parsed.failures.length > 0) {
       return this.failOpen(`the client could not take the session: ${parsed.failures.map((f) => `${f.ActionType}: ${f.Error || `status ${f.ActionStatus}`}`).join('; ')}`);
     }
+    if (this.o.kmsKeyId) return void this.setUpEncryption(parsed);
+    this.begin(parsed, '');
+  }
+
+  /**
+   * KMS: the server opens the client's data key (bound to this session and node), then the
+   * client proves it holds the same key by opening a sealed random challenge and sealing it back.
+   */
+  private async setUpEncryption(parsed: ParsedHandshakeResponse): Promise<void> {
+    let blob: Buffer | undefined;
+    try {
+      blob = kmsCipherTextKeyOf(parsed);
+    } catch (e) {
+      return this.failOpen((e as Error).message);
+    }
+    if (!blob) return this.failOpen('the session is KMS-encrypted, and the client did not set up encryption (it may be too old)');
+    let key: Buffer;
+    try {
+      key = await this.dataKeys.request(blob, KMS_STEP_MS);
+    } catch (e) {
+      return this.failOpen(`cannot open the session's data key: ${(e as Error).message}`);
+    }
+    if (this.closed) return;
+    try {
+      this.encryption.enable(new SessionCipher(key, 'agent'));
+    } catch (e) {
+      return this.failOpen(`the session's data key is unusable: ${(e as Error).message}`);
+    }
+    const bytes = randomBytes(CHALLENGE_BYTES);
+    this.challenge = { bytes, parsed };
+    this.stream.write(PayloadType.EncChallengeRequest, encodeEncryptionChallenge(this.encryption.seal(bytes)));
+    this.handshakeTimer = setTimeout(() => this.failOpen('the client did not answer the encryption challenge in time'), KMS_STEP_MS);
+  }
+
+  private onChallengeResponse(payload: Buffer): void {
+    clearTimeout(this.handshakeTimer);
+    const c = this.challenge!;
+    this.challenge = undefined;
+    let answer: Buffer;
+    try {
+      answer = this.encryption.unseal(parseEncryptionChallenge(payload));
+    } catch (e) {
+      return this.failOpen(`the encryption challenge failed: ${(e as Error).message}`);
+    }
+    if (answer.length !== c.bytes.length || !timingSafeEqual(answer, c.bytes)) return this.failOpen('the encryption challenge failed: the answer does not match');
+    this.begin(c.parsed, ENCRYPTED_SESSION_MESSAGE);
+  }
+
+  /** The handshake is over: the plugin starts, the client hears HandshakeComplete, early input is delivered. */
+  private begin(parsed: ParsedHandshakeResponse, customerMessage: string): void {
+    if (this.closed) return;
     this.capstanClient = parsed.transport.mode === 'fast';
     this.stream.setMode(parsed.transport.mode, { frameSize: parsed.transport.frameSize });
     const ctx: PluginContext = {
@@ -193,7 +296,7 @@ export class AgentDataChannel {
       return this.failOpen((e as Error).message);
     }
     this.handshakeDone = true;
-    this.stream.write(PayloadType.HandshakeComplete, encodeHandshakeComplete(0, ''));
+    this.stream.write(PayloadType.HandshakeComplete, encodeHandshakeComplete(0, customerMessage));
     const early = this.early;
     this.early = [];
     for (const f of early) this.deliver(f.type, f.payload);
@@ -201,6 +304,8 @@ export class AgentDataChannel {
 
   /** The session could not start: tell the client why, then end. */
   private failOpen(message: string): void {
+    if (this.closed || this.handshakeDone) return;
+    clearTimeout(this.handshakeTimer);
     this.o.log(`session ${this.sessionId}: ${message}`);
     this.handshakeDone = true;
     this.stream.write(PayloadType.HandshakeComplete, encodeHandshakeComplete(0, ''));
@@ -228,6 +333,7 @@ export class AgentDataChannel {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.handshakeTimer);
+    this.dataKeys.cancel('the session ended');
     try {
       this.plugin?.kill();
     } catch (e) {

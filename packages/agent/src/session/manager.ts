@@ -9,7 +9,8 @@ import { portTarget, startPort } from './port.js';
 import { commandsOf, startShell } from './shell.js';
 import { dialSessionSocket, SessionSocketRefused } from './socket.js';
 import { checkEndpoint } from '../trust.js';
-import { SessionRefused, type PluginContext, type SessionAck, type SessionEndMessage, type SessionPlugin, type SessionStartMessage } from './types.js';
+import { startFileCopy } from './file-copy.js';
+import { CAPSTAN_FILE_COPY, SessionRefused, type AgentSessionType, type PluginContext, type SessionAck, type SessionEndMessage, type SessionPlugin, type SessionStartMessage } from './types.js';
 import { resolveRunAs } from './user.js';
 
 export interface SessionManagerOptions {
@@ -53,9 +54,9 @@ export class SessionManager {
     if (!/^[A-Za-z0-9._:@-]{1,128}$/.test(sessionId)) return refuse('bad session id');
     if (m.move === true) return this.move(sessionId, m.url, refuse);
     if (this.sessions.has(sessionId)) return refuse('a session with this id is already running');
-    if (!SESSION_TYPES.includes(m.sessionType as SessionTypeName)) return refuse(`unsupported session type ${JSON.stringify(m.sessionType)}`);
-    const type = m.sessionType as SessionTypeName;
-    if (m.kmsKeyId) return refuse('KMS-encrypted sessions are not supported by this agent yet');
+    if (!SESSION_TYPES.includes(m.sessionType as SessionTypeName) && m.sessionType !== CAPSTAN_FILE_COPY) return refuse(`unsupported session type ${JSON.stringify(m.sessionType)}`);
+    const type = m.sessionType as AgentSessionType;
+    if (m.kmsKeyId !== undefined && (typeof m.kmsKeyId !== 'string' || m.kmsKeyId.length > 2048)) return refuse('bad kmsKeyId');
     // The replica relaying the session; an agent talks to no server it would not register with.
     const base = typeof m.url === 'string' && m.url ? m.url : this.o.identity.endpoint;
     const wrong = this.unacceptableRelay(base);
@@ -76,6 +77,7 @@ export class SessionManager {
       agentVersion: AGENT_VERSION,
       log: this.o.log,
       ...(this.o.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: this.o.handshakeTimeoutMs } : {}),
+      ...(m.kmsKeyId ? { kmsKeyId: m.kmsKeyId } : {}),
       dial: () => {
         const at = this.relays.get(sessionId) ?? base;
         return this.o.dial ? this.o.dial(sessionId, at) : dialSessionSocket(this.o.identity, this.o.key(), sessionId, undefined, at);
@@ -136,7 +138,7 @@ export class SessionManager {
   }
 }
 
-function startPlugin(type: SessionTypeName, ctx: PluginContext, m: SessionStartMessage): SessionPlugin {
+function startPlugin(type: AgentSessionType, ctx: PluginContext, m: SessionStartMessage): SessionPlugin {
   try {
     switch (type) {
       case 'Standard_Stream':
@@ -147,6 +149,8 @@ function startPlugin(type: SessionTypeName, ctx: PluginContext, m: SessionStartM
         return startCommand(ctx, m);
       case 'Port':
         return startPort(ctx, m);
+      case CAPSTAN_FILE_COPY:
+        return startFileCopy(ctx, m);
     }
   } catch (e) {
     if (e instanceof SessionRefused) throw e;

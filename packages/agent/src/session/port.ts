@@ -26,8 +26,35 @@ export interface PortTarget {
   type: string;
 }
 
+/**
+ * Where a Port session may connect: the document's portNumber/host, or Capstan's `destinations`
+ * ("PORT" on the node or "HOST:PORT", "[V6]:PORT"), of which each stream names one. Literal
+ * forbidden addresses are refused here, names at each dial.
+ */
+export function portTargets(properties: unknown): PortTarget[] {
+  const p = (properties ?? {}) as Record<string, unknown>;
+  const d = p['destinations'];
+  if (d === undefined) return [portTarget(properties)];
+  const list = Array.isArray(d) ? d : typeof d === 'string' ? d.split(',') : undefined;
+  if (!list || list.length === 0 || list.length > 64) throw new SessionRefused('destinations must be 1–64 "PORT" or "HOST:PORT" items');
+  const type = typeof p['type'] === 'string' ? p['type'] : '';
+  return list.map((item) => {
+    const m = typeof item === 'string' ? /^\s*(?:(\[[0-9A-Fa-f:.]+\]|[^:\s]+):)?(\d+)\s*$/.exec(item) : null;
+    if (!m) throw new SessionRefused(`destination ${JSON.stringify(item)} is not PORT or HOST:PORT`);
+    const host = m[1] ? m[1].replace(/^\[|\]$/g, '') : 'localhost';
+    return portTarget({ portNumber: m[2], host, type });
+  });
+}
+
+/** The destination a stream asks for, among those the session allows. */
+export function pickTarget(targets: PortTarget[], want: { host?: string | undefined; port?: number | undefined }): PortTarget | undefined {
+  if (want.host === undefined && want.port === undefined) return targets[0];
+  return targets.find((t) => (want.port === undefined || t.port === want.port) && (want.host === undefined || t.host.toLowerCase() === want.host.toLowerCase()));
+}
+
 export function portTarget(properties: unknown): PortTarget {
   const p = (properties ?? {}) as Record<string, unknown>;
+  if (p['destinations'] !== undefined && p['portNumber'] === undefined) return portTargets(properties)[0]!;
   const port = Number(p['portNumber']);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new SessionRefused(`portNumber must be 1–65535, got ${JSON.stringify(p['portNumber'])}`);
   const host = typeof p['host'] === 'string' && p['host'].trim() ? p['host'].trim() : 'localhost';
@@ -74,28 +101,29 @@ async function dial(addrs: string[], port: number): Promise<Socket> {
  */
 export function startPort(ctx: PluginContext, start: SessionStartMessage): SessionPlugin {
   // a forbidden literal address is refused here; names are checked at each dial
-  const target = portTarget(start.properties);
-  ctx.log(`forwarding to ${target.host}:${target.port} (${ctx.capstanClient ? 'mux' : 'basic'} mode)`);
-  return ctx.capstanClient ? muxMode(ctx, target) : basicMode(ctx, target);
+  const targets = portTargets(start.properties);
+  ctx.log(`forwarding to ${targets.map((t) => `${t.host}:${t.port}`).join(', ')} (${ctx.capstanClient ? 'mux' : 'basic'} mode)`);
+  return ctx.capstanClient ? muxMode(ctx, targets) : basicMode(ctx, targets[0]!);
 }
 
-function muxMode(ctx: PluginContext, target: PortTarget): SessionPlugin {
+function muxMode(ctx: PluginContext, targets: PortTarget[]): SessionPlugin {
   const sockets = new Set<Socket>();
   const mux = new Mux({
     role: 'agent',
     send: (b) => ctx.write(PayloadType.Output, b),
     onError: (e) => ctx.log(`mux: ${e.message}`),
     onStream: (stream, want) => {
-      if ((want.port !== undefined && want.port !== target.port) || (want.host !== undefined && want.host !== target.host)) {
-        stream.reset(`this session forwards to ${target.host}:${target.port} only`);
+      const target = want.file ? undefined : pickTarget(targets, want);
+      if (!target) {
+        stream.reset(`this session forwards to ${targets.map((t) => `${t.host}:${t.port}`).join(', ')} only`);
         return;
       }
-      void connectStream(stream);
+      void connectStream(stream, target);
     },
   });
   ctx.onDrain(() => mux.drain());
 
-  async function connectStream(stream: MuxStream): Promise<void> {
+  async function connectStream(stream: MuxStream, target: PortTarget): Promise<void> {
     let sock: Socket;
     try {
       sock = await dial(await resolveTarget(target.host), target.port);

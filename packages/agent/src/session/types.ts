@@ -1,5 +1,9 @@
 import type { SessionTypeName } from '@capstan/wire/session';
 
+/** Capstan's own session type: file copies over the mux (`capstan cp`). */
+export const CAPSTAN_FILE_COPY = 'CapstanFileCopy';
+export type AgentSessionType = SessionTypeName | typeof CAPSTAN_FILE_COPY;
+
 /** The control channel's `session` message (docs/session-protocol.md). */
 export interface SessionStartMessage {
   type: 'session';

@@ -1,4 +1,7 @@
+import { GenerateDataKeyCommand, KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
 import { ResumeSessionCommand, StartSessionCommand, TerminateSessionCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { SessionCipher } from '@capstan/wire';
+import { DATA_KEY_BYTES, type ClientKms } from '@capstan/wire/session';
 import { nodeClientChannel, type ClientChannel } from './channel.js';
 
 export interface StartedSession {
@@ -21,6 +24,23 @@ export function parseSessionParameters(list: string[] = []): Record<string, stri
   return out;
 }
 
+/** KMS as the SSM client reaches it (same endpoint, region and credentials): the data key of an encrypted session is the user's to make. */
+export function kmsLike(ssm: SSMClient): KMSClient {
+  const c = ssm.config as unknown as { region: unknown; credentials: unknown; endpoint?: unknown; isCustomEndpoint?: boolean; maxAttempts?: unknown };
+  return new KMSClient({ region: c.region, credentials: c.credentials, maxAttempts: c.maxAttempts, ...(c.isCustomEndpoint && c.endpoint ? { endpoint: c.endpoint } : {}) } as KMSClientConfig);
+}
+
+/** kms:GenerateDataKey for the session (64 bytes, bound to the session and its target), as AWS's plugin calls it. */
+export function sessionKms(kms: KMSClient): ClientKms {
+  return {
+    async generateDataKey(keyId, context) {
+      const out = await kms.send(new GenerateDataKeyCommand({ KeyId: keyId, NumberOfBytes: DATA_KEY_BYTES, EncryptionContext: context }));
+      if (!out.CiphertextBlob || !out.Plaintext) throw new Error('GenerateDataKey returned no key');
+      return { ciphertextBlob: out.CiphertextBlob, cipher: new SessionCipher(out.Plaintext, 'client') };
+    },
+  };
+}
+
 /**
  * StartSession, then the stream socket with its token; after a drop ResumeSession gives the
  * next token and the channel reattaches.
@@ -28,7 +48,7 @@ export function parseSessionParameters(list: string[] = []): Record<string, stri
 export async function startSession(
   ssm: SSMClient,
   input: { target: string; documentName?: string; parameters?: Record<string, string[]>; reason?: string },
-  o: { log?: (line: string) => void; resumeWindowMs?: number } = {},
+  o: { log?: (line: string) => void; resumeWindowMs?: number; kms?: KMSClient; keepaliveMs?: number } = {},
 ): Promise<StartedSession> {
   const started = await ssm.send(
     new StartSessionCommand({
@@ -51,6 +71,9 @@ export async function startSession(
     },
     ...(o.log ? { log: o.log } : {}),
     ...(o.resumeWindowMs !== undefined ? { resumeWindowMs: o.resumeWindowMs } : {}),
+    ...(o.keepaliveMs ? { keepaliveMs: o.keepaliveMs } : {}),
+    kms: sessionKms(o.kms ?? kmsLike(ssm)),
+    targetId: input.target,
   });
   try {
     await channel.connect();

@@ -1,12 +1,13 @@
 import { createPublicKey, randomBytes, verify } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { challengeBytes } from '@capstan/wire';
+import { challengeBytes, session as wire } from '@capstan/wire';
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Core } from '../protocol/context.js';
 import { runCall } from '../protocol/pipeline.js';
 import { SSM } from '../protocol/services.js';
+import { openSessionDataKey } from './data-key.js';
 import { AGENT_SESSION_PATH, STREAM_PATH, type SessionService } from './service.js';
 
 /** Close code for a socket whose token or identity is refused: retrying with the same will not help. */
@@ -101,6 +102,7 @@ export function attachSessionEndpoints(app: FastifyInstance, core: Core, svc: Se
     const timer = deadline(ws);
     const nonce = randomBytes(32);
     let state: 'challenged' | 'verifying' | 'ready' = 'challenged';
+    let authenticated = '';
     ws.send(JSON.stringify({ type: 'challenge', nonce: nonce.toString('base64') }));
     ws.on('message', (data, isBinary) => {
       if (state !== 'challenged') return;
@@ -126,9 +128,23 @@ export function attachSessionEndpoints(app: FastifyInstance, core: Core, svc: Se
         if (relay.ids.agent !== id) return refuse(ws, `session ${sessionId} is not for instance ${id}`);
         if (ws.readyState !== ws.OPEN) return;
         state = 'ready';
+        authenticated = id;
         ws.send(JSON.stringify({ type: 'ready' }));
         relay.attach('agent', ws);
       })().catch(() => refuse(ws, 'internal error'));
+    });
+    // After ready, text frames are the agent's requests to the server (binary ones go to the relay), one at a time.
+    let asking = false;
+    ws.on('message', (data, isBinary) => {
+      if (state !== 'ready' || isBinary) return;
+      const req = wire.parseDataKeyRequest(data.toString());
+      if (!req) return;
+      const answer = (reply: wire.DataKeyReply) => ws.readyState === ws.OPEN && ws.send(JSON.stringify(reply));
+      if (asking) return void answer({ type: 'kms-error', requestId: req.requestId, message: 'one data key request at a time' });
+      asking = true;
+      void openSessionDataKey(svc, sessionId, authenticated, req)
+        .catch((): wire.DataKeyReply => ({ type: 'kms-error', requestId: req.requestId, message: 'internal error' }))
+        .then((reply) => ((asking = false), answer(reply)));
     });
   };
 

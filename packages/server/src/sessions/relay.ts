@@ -5,6 +5,12 @@ import type { WebSocket } from 'ws';
 export type Side = 'client' | 'agent';
 export type TranscriptStream = 'input' | 'output' | 'size';
 
+/**
+ * Sees every frame a relay in this process receives, before it is forwarded (diagnostics, and
+ * tests that check what crosses the server).
+ */
+export const relayObservers = new Set<(sessionId: string, from: Side, frame: Buffer) => void>();
+
 /** What a relay tells its session service. */
 export interface RelayHooks {
   now(): number;
@@ -128,6 +134,7 @@ export class Relay {
   }
 
   private frame(from: Side, bytes: Buffer): void {
+    for (const observe of relayObservers) observe(this.sessionId, from, bytes);
     let m: wire.AgentMessage;
     try {
       // The relay forwards frames unchanged and reads only their header: the ends check the digest.

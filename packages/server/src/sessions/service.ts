@@ -5,6 +5,7 @@ import { resolveDocument } from '../documents/index.js';
 import { interpolate, prepareParameters, type SuppliedParameters } from '../documents/resolve/index.js';
 import { instanceArn, type NodeService } from '../nodes/index.js';
 import type { CallContext, Core } from '../protocol/context.js';
+import { sessionKeyArn } from './data-key.js';
 import { doesNotExist, invalidDocument, targetNotConnected } from './errors.js';
 import { Relay, type TranscriptStream } from './relay.js';
 import type { SessionRow, SessionTables, TranscriptRow } from './tables.js';
@@ -125,6 +126,7 @@ export class SessionService {
     const { values } = await prepareParameters(call, doc.parameters, i.Parameters ?? {});
     const properties = interpolate(content.properties ?? {}, values);
     const prefs = await preferences(call);
+    const kmsKeyArn = prefs.kmsKeyId ? await sessionKeyArn(call, prefs.kmsKeyId) : '';
     const p = call.principal;
     const runAsUser = prefs.runAsEnabled ? (p.tags['SSMSessionRunAs'] ?? prefs.runAsDefaultUser) : '';
     const who = (p.kind === 'assumed-role' ? (p.sessionName ?? p.name) : p.name).replace(/[^A-Za-z0-9_.@+=,-]/g, '').slice(0, 64) || 'session';
@@ -151,6 +153,7 @@ export class SessionService {
       details: '',
       replica_id: this.core.cluster.replicaId,
       orphaned_at: null,
+      kms_key_id: kmsKeyArn,
     };
     await this.db.insertInto('sessions').values(row).execute();
     this.openRelay(row, !prefs.kmsKeyId);
@@ -187,7 +190,7 @@ export class SessionService {
       {
         now: () => this.core.clock.now(),
         // KMS-encrypted payloads are ciphertext here, and Port sessions carry other programs' bytes: neither is a transcript.
-        record: (stream, data) => recordable && row.session_type !== 'Port' && this.record(sessionId, stream, data),
+        record: (stream, data) => recordable && row.session_type !== 'Port' && row.session_type !== 'CapstanFileCopy' && this.record(sessionId, stream, data),
         statusChanged: (status) => void this.setStatus(sessionId, status).catch(() => undefined),
         agentFinished: () => void this.end(sessionId, 'Terminated', 'The session ended on the node.').catch(() => undefined),
       },
@@ -239,7 +242,7 @@ export class SessionService {
     // The transcript goes on where the dead replica's left off.
     const last = await this.db.selectFrom('session_transcript').select('seq').where('session_id', '=', row.session_id).orderBy('seq', 'desc').limit(1).executeTakeFirst();
     this.transcript.set(row.session_id, { seq: last ? Number(last.seq) + 1 : 0, rows: [], writing: Promise.resolve() });
-    this.openRelay(row, true, true);
+    this.openRelay(row, !row.kms_key_id, true);
     await this.nodes.deliverToAgent(row.target, { type: 'session', sessionId: row.session_id, move: true, url: this.publicUrl() }).catch(() => false);
     return true;
   }

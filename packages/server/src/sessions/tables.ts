@@ -29,6 +29,8 @@ export interface SessionRow {
   replica_id: string;
   /** When its relaying replica was found dead: ResumeSession may take it over on another replica until the resume window has passed. */
   orphaned_at: number | null;
+  /** The ARN of the KMS key the preferences named when it started ('' = not encrypted end to end): the agent may have a data key under it opened for this session. */
+  kms_key_id: string;
 }
 
 /** What the relay saw pass, in order: `input` / `output` bytes (Output payloads) and `size` events. */
@@ -89,6 +91,12 @@ export const sessionMigrations: MigrationStep[] = [
     name: '1020_session_orphans',
     async up(db) {
       await db.schema.alterTable('sessions').addColumn('orphaned_at', 'bigint').execute();
+    },
+  },
+  {
+    name: '1030_session_kms_key',
+    async up(db) {
+      await db.schema.alterTable('sessions').addColumn('kms_key_id', 'text', (c) => c.notNull().defaultTo('')).execute();
     },
   },
 ];

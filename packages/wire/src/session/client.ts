@@ -1,6 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { MessageType, PayloadType, parseAgentSessionState, parseChannelClosed, type AgentMessage } from './agent-message.js';
-import { answerHandshakeRequest, encodeHandshakeResponse, parseHandshakeComplete, parseHandshakeRequest, type SessionTypeParameters } from './handshake.js';
+import {
+  answerHandshakeRequest,
+  encodeEncryptionChallenge,
+  encodeHandshakeResponse,
+  parseEncryptionChallenge,
+  parseHandshakeComplete,
+  parseHandshakeRequest,
+  type AnswerOptions,
+  type ParsedHandshakeRequest,
+  type SessionTypeParameters,
+} from './handshake.js';
+import { PayloadEncryption, sessionEncryptionContext, type ClientKms } from './payload-encryption.js';
 import { ReliableStream } from './reliable.js';
 
 /**
@@ -40,6 +51,13 @@ export interface ClientChannelOptions {
   /** How long to keep trying to reattach after a drop. */
   resumeWindowMs?: number;
   log?: (line: string) => void;
+  /**
+   * For sessions the agent asks to encrypt (KMSEncryption): kms:GenerateDataKey with the user's
+   * credentials. Without it such a session is refused.
+   */
+  kms?: ClientKms;
+  /** The session's target (StartSession's Target): the data key's `aws:ssm:TargetId`. */
+  targetId?: string;
 }
 
 export interface SessionEnd {
@@ -75,6 +93,10 @@ export class ClientChannel {
   onDrain: () => void = () => undefined;
   /** The customer message of HandshakeComplete. */
   customerMessage = '';
+  /** Payload encryption, on once the agent asked for KMS encryption and the data key exists. */
+  readonly encryption = new PayloadEncryption('client');
+  /** Why this client refused the session in its HandshakeResponse. */
+  private refusal: string | undefined;
 
   constructor(options: ClientChannelOptions) {
     this.o = options;
@@ -89,6 +111,7 @@ export class ClientChannel {
       onControl: (m) => this.onControl(m),
       onDrain: () => this.onDrain(),
       onError: (e) => this.o.log?.(`session ${this.sessionId}: ${e.message}`),
+      transform: this.encryption.transform,
     });
   }
 
@@ -169,6 +192,13 @@ export class ClientChannel {
 
   private onStreamData(type: number, payload: Buffer): void {
     if (this.ended) return;
+    if (this.encryption.sealedByPeer(type)) {
+      try {
+        payload = this.encryption.open(type, payload);
+      } catch (e) {
+        return this.fail(new Error(`session ${this.sessionId}: ${(e as Error).message}; ending the session`));
+      }
+    }
     switch (type) {
       case PayloadType.HandshakeRequest: {
         let req;
@@ -179,16 +209,18 @@ export class ClientChannel {
         }
         this.sessionType = req.sessionType;
         const typeError = req.sessionType && this.o.acceptSessionType ? this.o.acceptSessionType(req.sessionType) : undefined;
-        const { response, transport } = answerHandshakeRequest(req, {
+        const options: AnswerOptions = {
           clientVersion: CLIENT_VERSION,
           fast: this.o.fast ?? true,
           ...(typeError ? { sessionTypeError: typeError } : {}),
-        });
-        this.stream.write(PayloadType.HandshakeResponse, encodeHandshakeResponse(response));
-        this.stream.setMode(transport.mode, { frameSize: transport.frameSize });
-        return;
+        };
+        if (req.kms) return void this.answerEncrypted(req, options);
+        return this.answer(req, options);
       }
+      case PayloadType.EncChallengeRequest:
+        return this.answerChallenge(payload);
       case PayloadType.HandshakeComplete: {
+        if (this.refusal) return;
         try {
           this.customerMessage = parseHandshakeComplete(payload).customerMessage;
         } catch {
@@ -203,10 +235,57 @@ export class ClientChannel {
         if (n) this.exitCode = Number(n[1]);
         break;
       }
-      case PayloadType.EncChallengeRequest:
-        return this.fail(new Error('the session asks for KMS encryption, which this client does not support yet'));
     }
     this.onData(type, payload);
+  }
+
+  private answer(req: ParsedHandshakeRequest, options: AnswerOptions): void {
+    const { response, transport } = answerHandshakeRequest(req, options);
+    this.stream.write(PayloadType.HandshakeResponse, encodeHandshakeResponse(response));
+    this.stream.setMode(transport.mode, { frameSize: transport.frameSize });
+  }
+
+  /**
+   * KMSEncryption: a data key from kms:GenerateDataKey (the user's own credentials, bound to the
+   * session and its target), its blob to the agent in the HandshakeResponse. A client that cannot
+   * get one says why in the response (so the agent ends the session) and ends here with it.
+   */
+  private async answerEncrypted(req: ParsedHandshakeRequest, options: AnswerOptions): Promise<void> {
+    const keyId = req.kms!.KMSKeyId;
+    let failure: string | undefined;
+    if (!this.o.kms) failure = 'this client cannot set up KMS encryption';
+    else if (!this.o.targetId) failure = 'the session target is unknown, so no data key can be bound to it';
+    else {
+      try {
+        const key = await this.o.kms.generateDataKey(keyId, sessionEncryptionContext(this.sessionId, this.o.targetId));
+        if (this.ended) return;
+        this.encryption.enable(key.cipher);
+        options.kms = { result: { KMSCipherTextKey: Buffer.from(key.ciphertextBlob).toString('base64') } };
+      } catch (e) {
+        const err = e as { name?: string; message?: string };
+        failure = `kms:GenerateDataKey on ${keyId} failed: ${err.name && err.name !== 'Error' ? `${err.name}: ` : ''}${err.message ?? String(e)}`;
+      }
+    }
+    if (this.ended) return;
+    if (failure) options.kms = { error: failure };
+    // the agent answers a failed action with HandshakeComplete and an error: not a session to start
+    this.refusal = failure;
+    this.answer(req, options);
+    if (failure) {
+      await this.flush(2_000);
+      this.fail(new Error(`cannot open the encrypted session ${this.sessionId}: ${failure}`));
+    }
+  }
+
+  /** The agent's proof that both ends hold the key: open its challenge, seal it again. */
+  private answerChallenge(payload: Buffer): void {
+    if (!this.encryption.enabled) return this.fail(new Error('the agent sent an encryption challenge, but no KMS encryption was set up'));
+    try {
+      const challenge = this.encryption.unseal(parseEncryptionChallenge(payload));
+      this.stream.write(PayloadType.EncChallengeResponse, encodeEncryptionChallenge(this.encryption.seal(challenge)));
+    } catch (e) {
+      this.fail(new Error(`the encryption challenge failed: ${(e as Error).message}`));
+    }
   }
 
   private fail(e: Error): void {

@@ -5,7 +5,8 @@
  * ActionStatus is left 0 and ActionResult set to 3 = Unsupported) — anything but ActionStatus 1
  * means "stay in aws mode", so a real plugin falls back cleanly. A Capstan agent must therefore
  * treat a non-success CapstanTransport answer as a fallback, never as a handshake failure (AWS's
- * own agent fails the handshake on any non-success action).
+ * own agent fails the handshake on any non-success action). KMSEncryption is AWS's: its result
+ * carries the data key's blob (payload-encryption.ts has the rest of the scheme).
  */
 import { AWS_FRAME_SIZE, FAST_FRAME_SIZE, MAX_FRAME_SIZE, type TransportMode } from './reliable.js';
 
@@ -349,6 +350,21 @@ export function parseHandshakeResponse(payload: Uint8Array, offer?: { maxFrameSi
     }
   });
   return out;
+}
+
+/**
+ * The data-key blob of a successful KMSEncryption answer (Go writes []byte as base64), or a
+ * HandshakeError saying what is missing; undefined when the client did not answer the action.
+ */
+export function kmsCipherTextKeyOf(response: ParsedHandshakeResponse): Buffer | undefined {
+  const a = response.actions.find((x) => x.ActionType === ActionType.KMSEncryption);
+  if (!a || a.ActionStatus !== ActionStatus.Success) return undefined;
+  const r = a.ActionResult;
+  const key = isObject(r) ? r['KMSCipherTextKey'] : undefined;
+  if (typeof key !== 'string' || key.length === 0 || key.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(key)) {
+    throw new HandshakeError('HandshakeResponse: the KMSEncryption result has no base64 KMSCipherTextKey');
+  }
+  return Buffer.from(key, 'base64');
 }
 
 // ---------------------------------------------------------------------------------------------

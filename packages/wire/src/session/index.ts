@@ -7,5 +7,6 @@ export * from './agent-message.js';
 export * from './clock.js';
 export * from './reliable.js';
 export * from './handshake.js';
+export * from './payload-encryption.js';
 export * from './mux.js';
 export * from './client.js';

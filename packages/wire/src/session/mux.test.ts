@@ -421,3 +421,15 @@ function encodeFrameRaw(type: number, id: number, length: number): Buffer {
   b.writeUInt32BE(length, 5);
   return b;
 }
+
+test('mux framing: OPEN carries a file copy request, validated both ways', () => {
+  const put = { op: 'put' as const, path: '/tmp/x y', mode: 0o640, name: 'x y' };
+  assert.deepEqual(parseOpenPayload(encodeOpenPayload({ file: put })), { file: put });
+  assert.deepEqual(parseOpenPayload(encodeOpenPayload({ file: { op: 'get', path: 'rel/path' } })), { file: { op: 'get', path: 'rel/path' } });
+  assert.throws(() => parseOpenPayload(Buffer.from('{"file":{"op":"rm","path":"/"}}')), /file\.op must be "get" or "put"/);
+  assert.throws(() => parseOpenPayload(Buffer.from('{"file":{"op":"get","path":""}}')), /file\.path must be/);
+  assert.throws(() => parseOpenPayload(Buffer.from('{"file":{"op":"get","path":"/a\\u0000b"}}')), /without NUL/);
+  assert.throws(() => parseOpenPayload(Buffer.from('{"file":{"op":"put","path":"/a","mode":4096}}')), /file\.mode must be permission bits/);
+  assert.throws(() => parseOpenPayload(Buffer.from('{"file":{"op":"put","path":"/a","name":"../b"}}')), /file\.name must be a plain file name/);
+  assert.throws(() => encodeOpenPayload({ file: { op: 'get', path: 'x'.repeat(5000) } }), /file\.path must be/);
+});

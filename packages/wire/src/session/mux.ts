@@ -4,7 +4,9 @@
  *
  *   type u8 | streamId u32 | length u32 | payload
  *
- *   1 OPEN    payload JSON {"host"?: string, "port"?: number}
+ *   1 OPEN    payload JSON {"host"?: string, "port"?: number} (a TCP destination), or
+ *             {"file": {"op": "get"|"put", "path": string, "mode"?: number, "name"?: string}}
+ *             (a file copy, in sessions of type CapstanFileCopy)
  *   2 DATA    payload bytes (at most the receiver's remaining credit for the stream)
  *   3 FIN     the sender will send no more data on the stream (half close)
  *   4 RST     payload UTF-8 reason; the stream is gone in both directions
@@ -38,9 +40,42 @@ export const MUX_DEFAULT_CHUNK = 16 * 1024;
 /** Frames longer than this are a protocol error. */
 export const MUX_MAX_PAYLOAD = 1024 * 1024;
 
+/** A file copy a stream carries: `get` reads `path` on the node, `put` writes it (`name`: the source's base name, used when `path` is a directory). */
+export interface FileRequest {
+  op: 'get' | 'put';
+  path: string;
+  /** permission bits for the written file (put) */
+  mode?: number;
+  name?: string;
+}
+
 export interface OpenTarget {
   host?: string;
   port?: number;
+  file?: FileRequest;
+}
+
+const MAX_PATH = 4096;
+
+/** Why a file request is malformed, or undefined when it is well formed. */
+function fileRequestProblem(f: unknown): string | undefined {
+  if (f === null || typeof f !== 'object' || Array.isArray(f)) return 'file must be an object';
+  const o = f as Record<string, unknown>;
+  if (o['op'] !== 'get' && o['op'] !== 'put') return `file.op must be "get" or "put", not ${JSON.stringify(o['op'])}`;
+  const path = o['path'];
+  if (typeof path !== 'string' || path.length === 0 || path.length > MAX_PATH || path.includes('\0')) return `file.path must be a 1–${MAX_PATH} character path without NUL`;
+  const mode = o['mode'];
+  if (mode !== undefined && (typeof mode !== 'number' || !Number.isInteger(mode) || mode < 0 || mode > 0o7777)) return `file.mode must be permission bits 0–0o7777, not ${JSON.stringify(mode)}`;
+  const name = o['name'];
+  if (name !== undefined && (typeof name !== 'string' || name.length === 0 || name.length > 255 || /[/\0]/.test(name) || name === '.' || name === '..')) return 'file.name must be a plain file name';
+  return undefined;
+}
+
+function fileRequestOf(o: Record<string, unknown>): FileRequest {
+  const f: FileRequest = { op: o['op'] as FileRequest['op'], path: o['path'] as string };
+  if (o['mode'] !== undefined) f.mode = o['mode'] as number;
+  if (o['name'] !== undefined) f.name = o['name'] as string;
+  return f;
 }
 
 export interface MuxFrame {
@@ -77,6 +112,11 @@ export function encodeOpenPayload(target: OpenTarget): Buffer {
     if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535) throw new RangeError(`port must be 1–65535, got ${target.port}`);
     t.port = target.port;
   }
+  if (target.file !== undefined) {
+    const problem = fileRequestProblem(target.file);
+    if (problem) throw new RangeError(problem);
+    t.file = fileRequestOf(target.file as unknown as Record<string, unknown>);
+  }
   return Buffer.from(JSON.stringify(t), 'utf8');
 }
 
@@ -99,6 +139,11 @@ export function parseOpenPayload(payload: Uint8Array): OpenTarget {
     const p = o['port'];
     if (typeof p !== 'number' || !Number.isInteger(p) || p < 1 || p > 65535) throw new MuxProtocolError(`OPEN port must be 1–65535, got ${JSON.stringify(p)}`);
     t.port = p;
+  }
+  if (o['file'] !== undefined) {
+    const problem = fileRequestProblem(o['file']);
+    if (problem) throw new MuxProtocolError(`OPEN ${problem}`);
+    t.file = fileRequestOf(o['file'] as Record<string, unknown>);
   }
   return t;
 }

@@ -44,6 +44,8 @@ const EXPECTED: Record<string, Record<string, [string, unknown]>> = {
   'AWS-StartPortForwardingSession': { portNumber: ['String', '80'], localPortNumber: ['String', '0'] },
   'AWS-StartPortForwardingSessionToRemoteHost': { host: ['String', REQUIRED], portNumber: ['String', '80'], localPortNumber: ['String', '0'] },
   'AWS-StartSSHSession': { portNumber: ['String', '22'] },
+  'Capstan-StartFileCopySession': {},
+  'Capstan-StartMultiPortForwardingSession': { destinations: ['StringList', REQUIRED] },
   'SSM-SessionManagerRunShell': {},
   'Capstan-RestartServiceOnNodes': { InstanceIds: ['StringList', REQUIRED], ServiceName: ['String', REQUIRED], AutomationAssumeRole: ['String', ''] },
   'Capstan-RunScriptWithApproval': {
@@ -132,7 +134,7 @@ test('required parameters are exactly those without defaults, and the defaults s
 
 /** Valid values for the required parameters, per document. */
 function sampleList(doc: string, d: ParameterDeclaration): string[] {
-  if (d.type === 'StringList') return d.name === 'InstanceIds' ? ['mi-0123456789abcdef0'] : d.name === 'Approvers' ? ['alice'] : ['echo hi'];
+  if (d.type === 'StringList') return d.name === 'InstanceIds' ? ['mi-0123456789abcdef0'] : d.name === 'Approvers' ? ['alice'] : d.name === 'destinations' ? ['5432', 'db.internal:80', '[::1]:22'] : ['echo hi'];
   return [sampleFor(doc, d)];
 }
 function sampleFor(doc: string, d: ParameterDeclaration): string {

@@ -15,6 +15,8 @@ import startSshSession from './content/AWS-StartSSHSession.js';
 import updateSsmAgent from './content/AWS-UpdateSSMAgent.js';
 import collectDiagnostics from './content/Capstan-CollectDiagnostics.js';
 import diagnoseAgent from './content/Capstan-DiagnoseAgent.js';
+import startFileCopySession from './content/Capstan-StartFileCopySession.js';
+import startMultiPortForwardingSession from './content/Capstan-StartMultiPortForwardingSession.js';
 import restartServiceOnNodes from './content/Capstan-RestartServiceOnNodes.js';
 import runScriptWithApproval from './content/Capstan-RunScriptWithApproval.js';
 import troubleshootNode from './content/Capstan-TroubleshootNode.js';
@@ -49,6 +51,8 @@ const ALL: BuiltinDocument[] = [
   session('AWS-StartPortForwardingSession', startPortForwardingSession, 'Forward a local port to a port on the node.'),
   session('AWS-StartPortForwardingSessionToRemoteHost', startPortForwardingSessionToRemoteHost, 'Forward a local port through the node to another host.'),
   session('AWS-StartSSHSession', startSshSession, 'Reach the node\'s SSH server through a session (SSH ProxyCommand).'),
+  session('Capstan-StartFileCopySession', startFileCopySession, 'Copy files to and from the node (capstan cp).'),
+  session('Capstan-StartMultiPortForwardingSession', startMultiPortForwardingSession, 'Forward several local ports through the node in one session.'),
   runbook('Capstan-RestartServiceOnNodes', restartServiceOnNodes, 'Restart a systemd service on nodes and check that it is active again.'),
   runbook('Capstan-RunScriptWithApproval', runScriptWithApproval, 'Run a script on nodes once enough approvers approve.'),
   runbook('Capstan-CollectDiagnostics', collectDiagnostics, 'Collect host, resource, process and journal diagnostics from nodes.'),

@@ -1,6 +1,7 @@
 import { checkKind, containsReference, describeValue, fail, isObject, isWholeReference, list, onlyKeys, show, type Kind, type Obj } from './shared.js';
 
-export const SESSION_TYPES = ['Standard_Stream', 'Port', 'InteractiveCommands', 'NonInteractiveCommands'] as const;
+// CapstanFileCopy is Capstan's own: file copies over the session's multiplexer (`capstan cp`).
+export const SESSION_TYPES = ['Standard_Stream', 'Port', 'InteractiveCommands', 'NonInteractiveCommands', 'CapstanFileCopy'] as const;
 export type SessionType = (typeof SESSION_TYPES)[number];
 
 const INPUTS: Record<string, Kind> = {
@@ -18,7 +19,8 @@ const INPUTS: Record<string, Kind> = {
   shellProfile: 'map',
 };
 const COMMAND_PLATFORMS = ['windows', 'linux', 'macos'];
-const PORT_FIELDS = ['portNumber', 'type', 'host', 'localPortNumber'];
+// destinations is Capstan's: several "port" or "host:port" destinations in one session, one per stream.
+const PORT_FIELDS = ['portNumber', 'type', 'host', 'localPortNumber', 'destinations'];
 
 /** Session documents (schema 1.0): the session type, its preferences, and what it runs or forwards. */
 export function validateSession(doc: Obj): SessionType {
@@ -31,7 +33,9 @@ export function validateSession(doc: Obj): SessionType {
   if (doc.inputs === undefined && sessionType === 'Standard_Stream') fail('', 'inputs is required for Standard_Stream session documents');
   if (doc.inputs !== undefined) checkInputs(doc.inputs);
   const properties = doc.properties;
-  if (sessionType === 'Standard_Stream') {
+  if (sessionType === 'CapstanFileCopy') {
+    if (properties !== undefined) fail('', 'properties does not apply to CapstanFileCopy sessions (the client names each file)');
+  } else if (sessionType === 'Standard_Stream') {
     if (properties !== undefined) fail('', 'properties does not apply to Standard_Stream sessions (a shell runs no fixed commands)');
   } else if (properties === undefined) {
     fail('', `properties is required for ${sessionType} sessions (${sessionType === 'Port' ? 'portNumber' : 'the commands to run'})`);
@@ -67,7 +71,8 @@ function minutes(value: unknown, field: string, max: number): void {
 
 function checkPort(properties: Obj): void {
   onlyKeys(properties, PORT_FIELDS, '', 'properties');
-  if (properties.portNumber === undefined) fail('', 'properties.portNumber is required for Port sessions');
+  if (properties.portNumber === undefined && properties.destinations === undefined) fail('', 'properties.portNumber (or destinations) is required for Port sessions');
+  if (properties.destinations !== undefined) checkKind(properties.destinations, 'stringOrList', '', 'properties.destinations');
   for (const field of ['portNumber', 'localPortNumber']) {
     const value = properties[field];
     if (value === undefined || isWholeReference(value)) continue;
