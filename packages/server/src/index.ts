@@ -10,3 +10,4 @@ export { OperationRegistry, defineOperation, type AnyOperation, type OperationDe
 export * as services from './protocol/services.js';
 export { AwsError } from './protocol/errors.js';
 export { nodeService } from './nodes/index.js';
+export { OrganizationStore, OrganizationError, organizationView, type Organization } from './organizations/index.js';

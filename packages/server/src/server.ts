@@ -48,6 +48,7 @@ import { openDatabase } from './store/database.js';
 import { migrate, type MigrationStep } from './store/migrations.js';
 import { throttleMigrations } from './throttle/tables.js';
 import { Throttle } from './throttle/throttle.js';
+import { organizationsCapability } from './organizations/index.js';
 
 export interface AdminPreset {
   accountId?: string;
@@ -110,7 +111,7 @@ export interface RunningServer {
 export const CORE_MIGRATIONS: MigrationStep[] = [...eventMigrations, ...clusterMigrations, ...iamMigrations, ...auditMigrations, ...throttleMigrations, ...schedulerMigrations];
 export const CORE_OPERATIONS: AnyOperation[] = [...stsOperations, ...iamOperations, ...auditOperations];
 /** The capabilities, in start order: one may use those before it. */
-export const CAPABILITIES: readonly Capability[] = [kmsCapability, settingsCapability, taggingCapability, parametersCapability, documentsCapability, nodesCapability, complianceCapability, commandsCapability, sessionsCapability, automationCapability, associationsCapability, rulesCapability, maintenanceCapability, inventoryCapability, patchingCapability, distributorCapability, resourceGroupsCapability, opscenterCapability, incidentsCapability, consoleCapability];
+export const CAPABILITIES: readonly Capability[] = [kmsCapability, settingsCapability, taggingCapability, parametersCapability, documentsCapability, nodesCapability, complianceCapability, commandsCapability, sessionsCapability, automationCapability, associationsCapability, rulesCapability, maintenanceCapability, inventoryCapability, patchingCapability, distributorCapability, resourceGroupsCapability, opscenterCapability, incidentsCapability, consoleCapability, organizationsCapability];
 /** Every operation the server answers. */
 export const ALL_OPERATIONS: AnyOperation[] = [...CORE_OPERATIONS, ...CAPABILITIES.flatMap((c) => c.operations)];
 export const ALL_MIGRATIONS: MigrationStep[] = [...CORE_MIGRATIONS, ...CAPABILITIES.flatMap((c) => c.migrations)];

@@ -137,7 +137,7 @@ function check(filters: readonly NodeFilter[], rules: Rules): void {
 }
 
 /** Everything a filter needs from the database before the query is built. */
-interface Prepared {
+export interface Prepared {
   /** NodeService.pingCutoffs at the call's time. */
   ping: { onlineSince: number; inactiveBefore: number };
   engine: 'sqlite' | 'postgres';
@@ -148,7 +148,7 @@ interface Prepared {
 const TRUE = sql<SqlBool>`1 = 1`;
 const FALSE = sql<SqlBool>`1 = 0`;
 
-type Eb = ExpressionBuilder<ListingTables, 'managed_instances'>;
+export type Eb = ExpressionBuilder<ListingTables, 'managed_instances'>;
 
 /** Whether one value passes Equal / NotEqual / BeginWith against the filter's values (for values known in JS). */
 function passes(f: NodeFilter, value: string): boolean {
@@ -162,7 +162,7 @@ function passes(f: NodeFilter, value: string): boolean {
 const startsWith = (expr: Expression<string>, prefixes: readonly string[]) =>
   prefixes.map((p) => sql<SqlBool>`substr(${expr}, 1, ${charLength(p)}) = ${p}`);
 
-function condition(eb: Eb, f: NodeFilter, index: number, p: Prepared): Expression<SqlBool> {
+export function condition(eb: Eb, f: NodeFilter, index: number, p: Prepared): Expression<SqlBool> {
   const attribute = attributeOf(f.key)!;
   switch (attribute.kind) {
     case 'constant':
@@ -325,7 +325,7 @@ async function checkDocuments(call: CallContext, filters: readonly NodeFilter[])
 
 const present = <K extends string>(key: K, value: string) => (value ? ({ [key]: value } as Record<K, string>) : {});
 
-function common(svc: NodeService, r: ListedRow, now: number) {
+export function common(svc: NodeService, r: ListedRow, now: number) {
   return {
     InstanceId: r.instance_id,
     PingStatus: svc.pingStatus(r, now),

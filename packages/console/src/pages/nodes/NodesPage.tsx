@@ -7,6 +7,7 @@ import { ago, formatCount, formatTime, plural } from '../../lib/format';
 import { compareVersions } from '../../lib/versions';
 import { Link, useQuery, withQuery } from '../../router/router';
 import { ALL_REGIONS, countBy, filterNodes, newestAgent, osLabel, peekFleet, useFleet, type FleetNode, type ServerQuery } from './fleet';
+import { useManagedOrganization } from './organization';
 
 /** SendCommand takes at most 50 instance ids; more nodes are reached by tag. */
 const MAX_SELECTED = 50;
@@ -35,10 +36,22 @@ export function NodesPage() {
   const region = regionParam && regionParam !== headerRegion ? regionParam : undefined;
   const allRegions = region === ALL_REGIONS;
 
+  // The organisation scope (`scope=organization`), offered to the management account of an
+  // organisation: every account's nodes in every region, `account` and `region` filtering them.
+  const org = useManagedOrganization();
+  const myAccount = useSyncExternalStore(sessionStore.subscribe, () => sessionStore.get()?.principal.accountId);
+  const orgScope = org !== undefined && query.get('scope') === 'organization';
+  const account = orgScope ? (query.get('account') ?? '') : '';
+  const orgRegion = orgScope && regionParam !== ALL_REGIONS ? regionParam : '';
+
   // With the whole fleet already in memory and fresh, every filter but tags is answered here at once.
-  const full = peekFleet({ region });
-  const local = !tag.key && (full !== undefined || outdated);
-  const serverQuery: ServerQuery = local ? { region } : { region, ping, platform, agent, tagKey: tag.key, tagValue: tag.value };
+  const full = orgScope ? undefined : peekFleet({ region });
+  const local = !orgScope && !tag.key && (full !== undefined || outdated);
+  const serverQuery: ServerQuery = orgScope
+    ? { organization: { account, region: orgRegion, ping, platform, agent, tagKey: tag.key, tagValue: tag.value } }
+    : local
+      ? { region }
+      : { region, ping, platform, agent, tagKey: tag.key, tagValue: tag.value };
   const fleet = useFleet(serverQuery);
 
   const newest = useMemo(() => newestAgent(full?.nodes ?? fleet.nodes), [full, fleet.nodes]);
@@ -49,10 +62,13 @@ export function NodesPage() {
   const options = full?.nodes ?? fleet.nodes;
   const osOptions = useMemo(() => countBy(options, osLabel).map(([k]) => k).sort(), [options]);
   const agentOptions = useMemo(() => countBy(options, (n) => n.AgentVersion).map(([k]) => k).sort((a, b) => compareVersions(b, a)), [options]);
+  const regionOptions = useMemo(() => [...new Set([...fleet.nodes.map((n) => n.Region), ...(orgRegion ? [orgRegion] : [])])].sort(), [fleet.nodes, orgRegion]);
+  const ownNode = (n: FleetNode) => !n.AccountId || n.AccountId === myAccount;
 
-  // Run Command runs in the header's region, so only its nodes can be picked for it.
-  const selectable = (n: FleetNode) => n.Region === headerRegion;
-  const pickable = useMemo(() => rows.filter((n) => n.Region === headerRegion), [rows, headerRegion]);
+  // Run Command runs in the header's region and the signed-in account, so only those nodes can be picked for it.
+  const selectable = (n: FleetNode) => n.Region === headerRegion && ownNode(n);
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  const pickable = useMemo(() => rows.filter(selectable), [rows, headerRegion, myAccount]);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const toggle = (id: string) =>
     setSelected((s) => {
@@ -81,7 +97,7 @@ export function NodesPage() {
           aria-label={`Select ${n.InstanceId}`}
           checked={selected.has(n.InstanceId)}
           disabled={!selectable(n) || (!selected.has(n.InstanceId) && selected.size >= MAX_SELECTED)}
-          title={selectable(n) ? undefined : `Run Command runs in the header's region (${headerRegion}); switch to ${n.Region} to run on this node`}
+          title={selectable(n) ? undefined : ownNode(n) ? `Run Command runs in the header's region (${headerRegion}); switch to ${n.Region} to run on this node` : `A node of account ${n.AccountId}: Run Command runs in this account`}
           onChange={() => toggle(n.InstanceId)}
           data-testid={`node-select-${n.InstanceId}`}
         />
@@ -91,13 +107,19 @@ export function NodesPage() {
       key: 'id',
       header: 'Node',
       width: '13rem',
-      cell: (n) => (
-        <Link to={region ? withQuery(`/nodes/${n.InstanceId}`, { region: n.Region }) : `/nodes/${n.InstanceId}`} className="mono" data-testid="node-link">
-          {n.InstanceId}
-        </Link>
-      ),
+      cell: (n) =>
+        ownNode(n) ? (
+          <Link to={region || orgScope ? withQuery(`/nodes/${n.InstanceId}`, { region: n.Region }) : `/nodes/${n.InstanceId}`} className="mono" data-testid="node-link">
+            {n.InstanceId}
+          </Link>
+        ) : (
+          <span className="mono" title={`A node of account ${n.AccountId}; its details are shown to that account`}>
+            {n.InstanceId}
+          </span>
+        ),
     },
-    ...(region ? [{ key: 'region', header: 'Region', width: '8.5rem', cell: (n: FleetNode) => <span className="mono">{n.Region}</span> }] : []),
+    ...(orgScope ? [{ key: 'account', header: 'Account', width: '9rem', cell: (n: FleetNode) => <span className="mono" data-testid="node-account">{n.AccountId}</span> }] : []),
+    ...(region || orgScope ? [{ key: 'region', header: 'Region', width: '8.5rem', cell: (n: FleetNode) => <span className="mono" data-testid="node-region">{n.Region}</span> }] : []),
     { key: 'name', header: 'Name', width: '14rem', cell: (n) => <span title={n.ComputerName}>{n.Name || n.ComputerName || '—'}</span> },
     { key: 'ping', header: 'Ping status', width: '9.5rem', cell: (n) => <StatusBadge status={n.PingStatus} /> },
     { key: 'os', header: 'Platform', width: '12rem', cell: (n) => <span title={n.PlatformType}>{osLabel(n)}</span> },
@@ -121,7 +143,11 @@ export function NodesPage() {
     { key: 'seen', header: 'Last ping', width: '8rem', cell: (n) => <span title={formatTime(n.LastPingDateTime)}>{ago(n.LastPingDateTime)}</span> },
   ];
 
-  const anyFilter = ping || platform || agent || os || outdated || tag.key || search;
+  const anyFilter = ping || platform || agent || os || outdated || tag.key || search || account || orgRegion;
+  const setScope = (next: 'account' | 'organization') => {
+    setSelected(new Set());
+    setQuery({ scope: next === 'organization' ? 'organization' : undefined, account: undefined, region: undefined });
+  };
   const runTo = withQuery('/run-command', { instanceIds: [...selected].join(',') });
 
   return (
@@ -141,22 +167,63 @@ export function NodesPage() {
         </>
       }
     >
-      <form className="filters" onSubmit={applyTag} aria-label="Filter nodes">
-        <div className="field field-check">
-          <input
-            id="f-all-regions"
-            type="checkbox"
-            checked={allRegions}
-            onChange={(e) => setQuery({ region: e.target.checked ? ALL_REGIONS : undefined })}
-            data-testid="nodes-all-regions"
-          />
-          <label htmlFor="f-all-regions">
-            All regions{' '}
+      {org ? (
+        <div className="scope-switch" role="radiogroup" aria-label="Which nodes" data-testid="nodes-scope" style={{ display: 'flex', gap: '1.5rem', margin: '0 0 0.75rem' }}>
+          <label className="field-check">
+            <input type="radio" name="nodes-scope" checked={!orgScope} onChange={() => setScope('account')} data-testid="nodes-scope-account" /> This account
+          </label>
+          <label className="field-check">
+            <input type="radio" name="nodes-scope" checked={orgScope} onChange={() => setScope('organization')} data-testid="nodes-scope-organization" /> Organization{' '}
             <span className="muted">
-              {allRegions ? '(every region with nodes)' : region ? `(showing ${region}; the header says ${headerRegion})` : `(showing ${headerRegion})`}
+              ({org.id}, {plural(org.accounts.length, 'account')})
             </span>
           </label>
         </div>
+      ) : null}
+      <form className="filters" onSubmit={applyTag} aria-label="Filter nodes">
+        {orgScope ? (
+          <>
+            <div className="field">
+              <label htmlFor="f-account">Account</label>
+              <select id="f-account" value={account} onChange={(e) => setQuery({ account: e.target.value })} data-testid="nodes-filter-account">
+                <option value="">Any</option>
+                {org.accounts.map((a) => (
+                  <option key={a} value={a}>
+                    {a}
+                    {a === myAccount ? ' (this account)' : ''}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <div className="field">
+              <label htmlFor="f-region">Region</label>
+              <select id="f-region" value={orgRegion} onChange={(e) => setQuery({ region: e.target.value })} data-testid="nodes-filter-region">
+                <option value="">Any</option>
+                {regionOptions.map((r) => (
+                  <option key={r} value={r}>
+                    {r}
+                  </option>
+                ))}
+              </select>
+            </div>
+          </>
+        ) : (
+          <div className="field field-check">
+            <input
+              id="f-all-regions"
+              type="checkbox"
+              checked={allRegions}
+              onChange={(e) => setQuery({ region: e.target.checked ? ALL_REGIONS : undefined })}
+              data-testid="nodes-all-regions"
+            />
+            <label htmlFor="f-all-regions">
+              All regions{' '}
+              <span className="muted">
+                {allRegions ? '(every region with nodes)' : region ? `(showing ${region}; the header says ${headerRegion})` : `(showing ${headerRegion})`}
+              </span>
+            </label>
+          </div>
+        )}
         <div className="field">
           <label htmlFor="f-q">Search</label>
           <input id="f-q" type="search" placeholder="id, name or IP" value={search} onChange={(e) => setQuery({ q: e.target.value })} data-testid="nodes-filter-search" />
@@ -222,7 +289,7 @@ export function NodesPage() {
           </button>
         </fieldset>
         {anyFilter ? (
-          <button type="button" className="button button-quiet" onClick={() => setQuery({ ping: '', platform: '', agent: '', os: '', outdated: '', tag: '', q: '' })} data-testid="nodes-filter-clear">
+          <button type="button" className="button button-quiet" onClick={() => setQuery({ ping: '', platform: '', agent: '', os: '', outdated: '', tag: '', q: '', ...(orgScope ? { account: '', region: '' } : {}) })} data-testid="nodes-filter-clear">
             Clear filters
           </button>
         ) : null}
@@ -258,17 +325,17 @@ export function NodesPage() {
       </p>
       {!fleet.done && fleet.nodes.length === 0 ? <Loading label="Loading nodes…" /> : null}
       {fleet.done && rows.length === 0 && fleet.error === undefined ? (
-        <p className="empty">{anyFilter ? 'No node matches these filters.' : allRegions ? 'No managed nodes in any region yet.' : `No managed nodes in ${region ?? headerRegion} yet.`}</p>
+        <p className="empty">{anyFilter ? 'No node matches these filters.' : orgScope ? 'No managed nodes in the organization yet.' : allRegions ? 'No managed nodes in any region yet.' : `No managed nodes in ${region ?? headerRegion} yet.`}</p>
       ) : null}
       {rows.length > 0 ? (
         <VirtualTable
           label="Managed nodes"
           rows={rows}
           columns={columns}
-          rowKey={(n) => `${n.Region}/${n.InstanceId}`}
+          rowKey={(n) => `${n.AccountId ?? ''}/${n.Region}/${n.InstanceId}`}
           height="min(70vh, 720px)"
           testId="nodes-table"
-          rowProps={(n) => ({ 'data-testid': 'node-row', 'data-instance-id': n.InstanceId, 'data-ping': n.PingStatus, 'data-region': n.Region })}
+          rowProps={(n) => ({ 'data-testid': 'node-row', 'data-instance-id': n.InstanceId, 'data-ping': n.PingStatus, 'data-region': n.Region, ...(n.AccountId ? { 'data-account': n.AccountId } : {}) })}
         />
       ) : null}
     </Page>

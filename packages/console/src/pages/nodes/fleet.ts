@@ -4,6 +4,7 @@ import { isAbort, isApiError } from '../../api/errors';
 import { sessionStore } from '../../api/session';
 import type { InstanceInformation, StringFilter } from '../../api/types';
 import { compareVersions, newestVersion } from '../../lib/versions';
+import { organizationFilters, type OrganizationQuery } from './organization';
 
 /**
  * The node list loads every node once and keeps them in memory, rather than showing one server
@@ -23,6 +24,8 @@ export interface ServerQuery {
   agent?: string | undefined;
   tagKey?: string | undefined;
   tagValue?: string | undefined;
+  /** The nodes of every account of the organisation the signed-in account manages. */
+  organization?: OrganizationQuery | undefined;
 }
 
 export function serverFilters(q: ServerQuery): StringFilter[] {
@@ -40,10 +43,10 @@ export function serverFilters(q: ServerQuery): StringFilter[] {
 /** The region scope of the node list that loads every region the account has nodes in. */
 export const ALL_REGIONS = 'all';
 
-const keyOf = (q: ServerQuery) => JSON.stringify([q.region ?? '', serverFilters(q)]);
+const keyOf = (q: ServerQuery) => JSON.stringify(q.organization ? ['organization', organizationFilters(q.organization)] : [q.region ?? '', serverFilters(q)]);
 
-/** A listed node and the region it was listed in. */
-export type FleetNode = InstanceInformation & { Region: string };
+/** A listed node and the region it was listed in; AccountId in the organisation view. */
+export type FleetNode = InstanceInformation & { Region: string; AccountId?: string };
 
 /** Capstan's CapstanListNodeRegions answer: the regions where the account has nodes. */
 export interface NodeRegions {
@@ -180,6 +183,35 @@ class AllRegionsLoad extends Load {
   }
 }
 
+/**
+ * The nodes of every account and region of the organisation, as CapstanListOrganizationNodes
+ * pages them (1,000 at a time); its filters, account and region among them, go to the server.
+ */
+class OrganizationLoad extends Load {
+  constructor(readonly filters: StringFilter[]) {
+    super();
+    void this.run();
+  }
+
+  private async run() {
+    const nodes: FleetNode[] = [];
+    const signal = this.ctl.signal;
+    try {
+      let token: string | undefined;
+      do {
+        const input = { MaxResults: 1000, ...(this.filters.length ? { Filters: this.filters } : {}), ...(token ? { NextToken: token } : {}) };
+        const page = await ssm<{ Nodes?: FleetNode[]; NextToken?: string }>('CapstanListOrganizationNodes', input, { signal });
+        nodes.push(...(page.Nodes ?? []));
+        token = page.NextToken || undefined;
+        this.set({ nodes: nodes.slice() });
+      } while (token);
+      this.set({ done: true, loadedAt: Date.now() });
+    } catch (error) {
+      if (!isAbort(error)) this.set({ error, done: true });
+    }
+  }
+}
+
 /** Answers older than this are loaded again when a page asks for them. */
 const FRESH_MS = 30_000;
 const MAX_CACHED = 4;
@@ -196,7 +228,7 @@ function acquire(q: ServerQuery, force: boolean): Load {
     return have;
   }
   if (have && have.users === 0) have.abort();
-  const load = q.region === ALL_REGIONS ? new AllRegionsLoad(serverFilters(q)) : new FleetLoad(serverFilters(q), q.region ?? sessionStore.effectiveRegion());
+  const load = q.organization ? new OrganizationLoad(organizationFilters(q.organization)) : q.region === ALL_REGIONS ? new AllRegionsLoad(serverFilters(q)) : new FleetLoad(serverFilters(q), q.region ?? sessionStore.effectiveRegion());
   loads.set(key, load);
   for (const [k, l] of loads) {
     if (loads.size <= MAX_CACHED) break;
@@ -220,16 +252,18 @@ const noop = () => () => {};
 export function useFleet(q: ServerQuery): FleetState & { refresh: () => void } {
   const key = keyOf(q);
   const [nonce, setNonce] = useState(0);
-  const [load, setLoad] = useState<Load | undefined>();
+  const [held, setHeld] = useState<{ key: string; load: Load } | undefined>();
   useEffect(() => {
     const l = acquire(q, nonce > 0);
     l.users++;
-    setLoad(l);
+    setHeld({ key, load: l });
     return () => {
       l.users--;
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [key, nonce]);
+  // Until the effect has picked up the listing for new filters, the old one's rows are not shown as its answer.
+  const load = held?.key === key ? held.load : undefined;
   const state = useSyncExternalStore(load?.subscribe ?? noop, load?.getState ?? (() => EMPTY));
   return { ...state, refresh: () => setNonce((n) => n + 1) };
 }
