@@ -15,6 +15,30 @@ export interface InstalledPackage {
 }
 
 const RECORD = 'installed.json';
+const PENDING = 'pending-reboot.json';
+
+/**
+ * An operation whose script asked for a reboot, kept until the step that ran it runs again
+ * after the restart and finishes it. `phase` is the script that asked.
+ */
+export interface PendingReboot {
+  /** The command and step that ran it: that step's rerun resumes it; any other operation finds it unfinished. */
+  commandId: string;
+  step: string;
+  phase: 'uninstall' | 'replace' | 'install' | 'update' | 'repair' | 'rollback';
+  /** The version that was installed before the operation. */
+  previous?: InstalledPackage;
+  /** The version being installed. */
+  next?: InstalledPackage;
+  /** The new version's unpacked archive, not yet in place (phase replace). */
+  staged?: string;
+  /** The previous copy of a version being reinstalled over itself. */
+  aside?: string;
+  /** Why a rollback runs (phase rollback). */
+  why?: string;
+  /** Found unfinished by another command, which runs its own operation once this one is done. */
+  adopted?: boolean;
+}
 
 /**
  * The node's packages under `<state dir>/packages/<name>/`: the record of what is installed and
@@ -50,6 +74,25 @@ export class PackageRepository {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await writeFile(join(dir, `${RECORD}.tmp`), JSON.stringify(p), { mode: 0o600 });
     await rename(join(dir, `${RECORD}.tmp`), join(dir, RECORD));
+  }
+
+  pending(name: string): PendingReboot | undefined {
+    try {
+      return JSON.parse(readFileSync(join(this.dir(name), PENDING), 'utf8')) as PendingReboot;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async setPending(name: string, p: PendingReboot | undefined): Promise<void> {
+    const dir = this.dir(name);
+    if (!p) {
+      await rm(join(dir, PENDING), { force: true });
+      return;
+    }
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await writeFile(join(dir, `${PENDING}.tmp`), JSON.stringify(p), { mode: 0o600 });
+    await rename(join(dir, `${PENDING}.tmp`), join(dir, PENDING));
   }
 
   /** Puts an unpacked version in place of any earlier copy of it. */
