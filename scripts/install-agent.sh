@@ -7,8 +7,10 @@
 #
 # Nodes with Node.js >= 20 get the one-file JavaScript build (capstan-agent.mjs) and a wrapper;
 # others the single executable capstan-agent-linux-<arch>; both from the server unless --binary
-# names a file or URL. Downloads are verified like the agent's own connections: the system CAs,
-# --ca-file, or --pin-sha256 (the SHA-256 fingerprint of the server's certificate).
+# names a file or URL. With either goes capstan-agent-pty-linux-<arch>.node, the native addon
+# interactive shells need, from beside the agent's download. Downloads are verified like the
+# agent's own connections: the system CAs, --ca-file, or --pin-sha256 (the SHA-256 fingerprint
+# of the server's certificate).
 set -eu
 
 PROG=install-agent
@@ -22,10 +24,11 @@ usage: install-agent.sh --endpoint URL --activation-id ID --activation-code CODE
                         [--unit-path /etc/systemd/system/capstan-agent.service] [--no-start]
        install-agent.sh --uninstall [--prefix …] [--state-dir …] [--unit-path …] [--no-start]
 
-Places the agent at PREFIX/bin/capstan-agent (and PREFIX/lib/capstan-agent for the JavaScript
-build), registers it with the activation (kept in the state directory; an already registered node
-keeps its identity), and writes, enables and starts the systemd unit. --no-start only writes the
-unit. Without a running systemd the unit is written and the commands to start it are printed.
+Places the agent at PREFIX/bin/capstan-agent (and in PREFIX/lib/capstan-agent the JavaScript
+build and the addon interactive shells need), registers it with the activation (kept in the
+state directory; an already registered node keeps its identity), and writes, enables and starts
+the systemd unit. --no-start only writes the unit. Without a running systemd the unit is written
+and the commands to start it are printed.
 --uninstall stops and removes the unit, the agent and the state directory (the node stays
 listed on the server until DeregisterManagedInstance); with --no-start it calls no systemctl.
 Run as root, or as another user with --prefix, --state-dir and --unit-path all given.
@@ -105,6 +108,35 @@ download() { # URL FILE
       ;;
   esac
   curl -fsSL --proto '=http,https' "$@" -o "$file" "$url" || die "could not download $url"
+}
+
+# node-pty's addon, from beside the agent's download or file; without it the agent runs all but
+# interactive shells, so a server or directory that lacks it only warns.
+fetch_pty_addon() { # FILE
+  case $(uname -m) in
+    x86_64 | amd64) PTY_ADDON=capstan-agent-pty-linux-x64.node ;;
+    aarch64 | arm64) PTY_ADDON=capstan-agent-pty-linux-arm64.node ;;
+    *)
+      say "no interactive shells: there is no pty addon for $(uname -m)"
+      return 1
+      ;;
+  esac
+  case $BINARY in
+    http://* | https://*)
+      from=${BINARY%/*}/$PTY_ADDON
+      (download "$from" "$1") 2>/dev/null || :
+      ;;
+    *)
+      from=$(dirname "$BINARY")/$PTY_ADDON
+      [ ! -f "$from" ] || cp "$from" "$1"
+      ;;
+  esac
+  if [ ! -s "$1" ]; then
+    rm -f "$1"
+    say "no interactive shells until $PTY_ADDON is placed in $LIB: could not get $from"
+    return 1
+  fi
+  [ "$(dd bs=4 count=1 <"$1" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = 7f454c46 ] || die "$from is not a native addon"
 }
 
 parse() {
@@ -240,13 +272,16 @@ install_agent() {
     "$NODE" "$TMP/agent" --help >/dev/null 2>&1 || die "$BINARY does not run under $NODE"
   fi
 
+  PTY=0
+  if fetch_pty_addon "$TMP/pty.node"; then PTY=1; fi
+
   # Replaced by rename, so a running agent keeps its file until it restarts.
   mkdir -p "$PREFIX/bin"
   if [ "$KIND" = executable ]; then
     cp "$TMP/agent" "$BIN.new"
     chmod 755 "$BIN.new"
     mv -f "$BIN.new" "$BIN"
-    rm -rf "$LIB"
+    rm -f "$LIB/capstan-agent.mjs"
   else
     mkdir -p "$LIB"
     cp "$TMP/agent" "$LIB/capstan-agent.mjs.new"
@@ -258,6 +293,13 @@ install_agent() {
     } >"$BIN.new"
     chmod 755 "$BIN.new"
     mv -f "$BIN.new" "$BIN"
+  fi
+  if [ "$PTY" = 1 ]; then
+    mkdir -p "$LIB"
+    cp "$TMP/pty.node" "$LIB/$PTY_ADDON.new"
+    chmod 644 "$LIB/$PTY_ADDON.new"
+    mv -f "$LIB/$PTY_ADDON.new" "$LIB/$PTY_ADDON"
+    say "installed $LIB/$PTY_ADDON (interactive shells)"
   fi
   say "installed $BIN ($KIND)"
 

@@ -1,26 +1,31 @@
 // The self-contained agent as a node gets it: `npm run build:agent` for real (the one-file bundle
 // and the Node single executable), both run from outside the source tree with plain node or
 // nothing at all, against a real server; and install-agent.sh, piped from a download as the
-// README's one-liner does, installing, upgrading and removing it.
+// README's one-liner does, installing, upgrading and removing it. Interactive shells work from
+// both builds with node-pty's addon beside them, and say what is missing without it.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { isBuiltin } from 'node:module';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { CreateActivationCommand, DescribeInstanceInformationCommand, GetCommandInvocationCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { startTestServer, type TestServer } from '../../server/src/test-support/server.js';
 import { attachAgentDownloads } from '../../server/src/nodes/downloads.js';
+import { startSession } from './session/start.js';
+import { runTerminal } from './session/terminal.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'capstan-agent-bundle-'));
 const out = join(work, 'dist');
 const bundle = join(out, 'capstan-agent.mjs');
 const sea = join(out, `capstan-agent-linux-${process.arch}`);
+const ptyAddon = `capstan-agent-pty-linux-${process.arch}.node`;
 const script = join(root, 'scripts/install-agent.sh');
 // Nothing of the test's own loader reaches the processes under test, and the `node` the install
 // script finds is this one.
@@ -58,7 +63,7 @@ before(async () => {
   process.env.CAPSTAN_AGENT_DIST = out;
   t = await startTestServer();
   ssm = new SSMClient(t.clientConfig());
-  const a = await ssm.send(new CreateActivationCommand({ IamRole: 'SSMServiceRole', RegistrationLimit: 3 }));
+  const a = await ssm.send(new CreateActivationCommand({ IamRole: 'SSMServiceRole', RegistrationLimit: 5 }));
   activation = { id: a.ActivationId!, code: a.ActivationCode! };
 
   downloads = Fastify();
@@ -109,6 +114,27 @@ async function runCommand(id: string, commands: string[]) {
   });
 }
 
+/** An interactive shell on the node, as `capstan session start` opens one: what it printed for `echo $((6*7))`, and on stderr. */
+async function shell(id: string): Promise<{ out: string; err: string }> {
+  const s = await startSession(ssm, { target: id, reason: 'agent build' });
+  const stdin = new PassThrough();
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d: Buffer) => (out += d.toString()));
+  stderr.on('data', (d: Buffer) => (err += d.toString()));
+  let ended = false;
+  const end = runTerminal(s.channel, { stdin, stdout, stderr }).finally(() => (ended = true));
+  if (await s.channel.ready.then(() => true, () => false)) {
+    stdin.write('echo $((6*7))\r');
+    await until('the shell to answer', async () => (/^42\r?$/m.test(out) || ended ? true : undefined)).catch((e: Error) => assert.fail(`${e.message}; it printed ${JSON.stringify(out)}, on stderr ${JSON.stringify(err)}`));
+    stdin.write('exit\r');
+  }
+  await end;
+  return { out, err };
+}
+
 const identityOf = (stateDir: string) => JSON.parse(readFileSync(join(stateDir, 'identity.json'), 'utf8')) as { instanceId: string; trust?: { pinSha256?: string } };
 
 test('the build is one bundle and one executable, neither needing the source tree, tsx or (for the executable) node', async () => {
@@ -131,6 +157,7 @@ test('the build is one bundle and one executable, neither needing the source tre
   assert.equal((await run(sea, ['--version'], { cwd: work, env: { PATH: '/nonexistent' } })).stdout, '0.1.0\n');
   const sums = readFileSync(join(out, 'SHA256SUMS'), 'utf8');
   assert.match(sums, new RegExp(`^[0-9a-f]{64}  capstan-agent-linux-${process.arch}$`, 'm'));
+  assert.match(sums, new RegExp(`^[0-9a-f]{64}  ${ptyAddon.replace(/\./g, '\\.')}$`, 'm'));
   console.log(`bundle ${(statSync(bundle).size / 1024).toFixed(0)} KiB, executable ${(statSync(sea).size / 2 ** 20).toFixed(1)} MiB`);
 });
 
@@ -146,6 +173,32 @@ test('a bundled agent registers, comes Online and runs a command, and knows how 
   const r = await runCommand(id, ['echo hi', 'eval "$CAPSTAN_AGENT_CLI --version"']);
   assert.equal(r.Status, 'Success', r.StandardErrorContent);
   assert.equal(r.StandardOutputContent, 'hi\n0.1.0\n');
+  // node-pty's JavaScript is inside the bundle, its addon beside it.
+  assert.match((await shell(id)).out, /^42\r?$/m, agent.output());
+  agent.p.kill('SIGTERM');
+  assert.equal(await agent.exited, 0, agent.output());
+});
+
+test('the executable opens interactive shells with the pty addon beside it, and without it says what is missing', async () => {
+  // The executable alone in a directory of its own, nowhere near the source tree or node_modules.
+  const dir = join(work, 'alone');
+  mkdirSync(dir);
+  const exe = join(dir, 'capstan-agent');
+  copyFileSync(sea, exe);
+  const stateDir = join(work, 'alone-state');
+  await runIn(exe, ['register', '--endpoint', t.endpoint, '--activation-id', activation.id, '--activation-code', activation.code, '--state-dir', stateDir]);
+  const id = identityOf(stateDir).instanceId;
+  const agent = startAgent([exe, 'run', '--state-dir', stateDir]);
+  await online(id);
+
+  const without = await shell(id);
+  assert.doesNotMatch(without.out, /^42/m);
+  assert.match(without.err, new RegExp(`node-pty's native addon ${ptyAddon.replace(/\./g, '\\.')}, which is not installed \\(looked for ${join(dir, ptyAddon)} and `), agent.output());
+
+  // Placed beside it, the addon is found by the running agent at the next shell.
+  copyFileSync(join(out, ptyAddon), join(dir, ptyAddon));
+  const withAddon = await shell(id);
+  assert.match(withAddon.out, /^42\r?$/m, agent.output());
   agent.p.kill('SIGTERM');
   assert.equal(await agent.exited, 0, agent.output());
 });
@@ -181,6 +234,9 @@ test('install-agent.sh, piped from the server: installs the executable, register
   assert.equal(r.Status, 'Success', `${r.StandardOutputContent}\n${r.StandardErrorContent}`);
   assert.ok(r.StandardOutputContent!.startsWith(`hi\n'${bin}'\n`), r.StandardOutputContent);
   assert.match(r.StandardOutputContent!, /ok\s+identity/);
+  // The executable in PREFIX/bin finds the pty addon the script put in PREFIX/lib/capstan-agent.
+  assert.match(first.stdout, new RegExp(`installed ${join(prefix, 'lib', 'capstan-agent', ptyAddon)} \\(interactive shells\\)`));
+  assert.match((await shell(id)).out, /^42\r?$/m, agent.output());
   agent.p.kill('SIGTERM');
   assert.equal(await agent.exited, 0, agent.output());
 
@@ -203,6 +259,14 @@ test('install-agent.sh, piped from the server: installs the executable, register
   assert.equal(/^ExecStart=(.*)$/m.exec(readFileSync(unitPath, 'utf8'))![1], `${process.execPath} ${join(prefix, 'lib', 'capstan-agent', 'capstan-agent.mjs')} agent run --state-dir ${stateDir}`);
   // And a CA file works too (the certificate is its own CA here).
   assert.match((await again('--binary', tlsBundle, '--ca-file', join(work, 'cert.pem'))).stdout, /installed .* \(javascript\)/);
+  // A build with no pty addon beside it still installs, says shells need one, and keeps the one installed.
+  const lone = join(work, 'lone');
+  mkdirSync(lone);
+  copyFileSync(bundle, join(lone, 'capstan-agent.mjs'));
+  const noAddon = await again('--binary', join(lone, 'capstan-agent.mjs'));
+  assert.match(noAddon.stdout, new RegExp(`no interactive shells until ${ptyAddon.replace(/\./g, '\\.')} is placed in ${join(prefix, 'lib', 'capstan-agent')}`));
+  assert.match(noAddon.stdout, /installed .* \(javascript\)/);
+  assert.deepEqual(readFileSync(join(prefix, 'lib', 'capstan-agent', ptyAddon)), readFileSync(join(out, ptyAddon)));
 
   // Nothing else is touched by the uninstall, and everything it installed is gone.
   mkdirSync(join(prefix, 'bin', 'other'), { recursive: true });

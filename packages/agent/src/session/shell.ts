@@ -1,23 +1,12 @@
-import { createRequire } from 'node:module';
-import type * as NodePty from 'node-pty';
+import { spawn as spawnPty } from 'node-pty';
 import { PayloadType, parseSizePayload } from '@capstan/wire/session';
 import type { PluginContext, SessionPlugin, SessionStartMessage } from './types.js';
 import { SessionRefused } from './types.js';
 import { commandAs, resolveRunAs, sessionEnv, workingDir } from './user.js';
 
-// node-pty is a native module: load it only when a shell session starts.
-const require = createRequire(import.meta.url);
-let pty: typeof NodePty | undefined;
-function loadPty(): typeof NodePty {
-  if (!pty) {
-    try {
-      pty = require('node-pty') as typeof NodePty;
-    } catch (e) {
-      throw new Error(`interactive sessions need node-pty, which did not load: ${(e as Error).message}`);
-    }
-  }
-  return pty;
-}
+// node-pty's JavaScript loads with the session code (the first session); its native addon with
+// the first shell. The built agent carries the JavaScript and finds the addon beside itself
+// (pty-addon.ts), saying what is missing when it is not there.
 
 export function shellProfileText(p: SessionStartMessage['shellProfile']): string {
   if (typeof p === 'string') return p;
@@ -43,7 +32,7 @@ export function commandsOf(properties: unknown): string {
 export function startShell(ctx: PluginContext, start: SessionStartMessage, command?: string): SessionPlugin {
   const user = resolveRunAs(start.runAsUser);
   const { file, args } = commandAs(user, command === undefined ? ['sh'] : ['sh', '-c', command]);
-  const term = loadPty().spawn(file, args, {
+  const term = spawnPty(file, args, {
     name: 'xterm-256color',
     cols: 80,
     rows: 24,

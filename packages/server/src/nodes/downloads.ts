@@ -16,6 +16,9 @@ const BUILDS: ReadonlyMap<string, string> = new Map([
   ['capstan-agent.mjs', 'text/javascript; charset=utf-8'],
   ['capstan-agent-linux-x64', 'application/octet-stream'],
   ['capstan-agent-linux-arm64', 'application/octet-stream'],
+  // node-pty's native addon, for interactive shells: install-agent.sh places it beside the agent.
+  ['capstan-agent-pty-linux-x64.node', 'application/octet-stream'],
+  ['capstan-agent-pty-linux-arm64.node', 'application/octet-stream'],
   ['SHA256SUMS', 'text/plain; charset=utf-8'],
 ]);
 
