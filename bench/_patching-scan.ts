@@ -6,10 +6,10 @@ import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { executeDocument } from '../packages/agent/src/exec/index.js';
 import { Outbox } from '../packages/agent/src/jobs/outbox.js';
-import { keepYoungGenerationSmall } from '../packages/agent/src/memory.js';
+import { keepAgentMemorySmall } from '../packages/agent/src/memory.js';
 
 // The agent process sets this as it starts (`capstan agent run`).
-keepYoungGenerationSmall();
+keepAgentMemorySmall();
 
 const [baselineFile, stateDir] = process.argv.slice(2);
 if (!baselineFile || !stateDir) throw new Error('usage: scan.mjs <baseline.json> <state-dir>');

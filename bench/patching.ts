@@ -7,7 +7,8 @@
 // user sends it: `aws:runPatchBaseline` through SendCommand from a `capstan server` to a real
 // bundled agent (`node capstan-agent.mjs agent run`), whose own peak RSS is measured across the
 // command (the peak is reset just before it, so the agent's start-up does not count).
-//   npm run bench -- patching [--packages 60000] [--installed 3000] [--runs 1] [--skip-agent]
+//   npm run bench -- patching [--packages 60000] [--installed 3000] [--runs 1] [--skip-agent] [--skip-scan]
+//   --skip-scan: only the real agent's Scan (the plain process's is skipped).
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { CreateActivationCommand, CreatePatchBaselineCommand, type CreatePatchBaselineCommandInput, ListCommandsCommand, RegisterDefaultPatchBaselineCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -21,7 +22,7 @@ import type { PatchBaselineSnapshot } from '@capstan/wire';
 import { makeRoot, writeSuite } from '../packages/agent/src/exec/plugins/patch/test-support/apt-root.js';
 
 const TARGET_MB = 64;
-const { values } = parseArgs({ options: { packages: { type: 'string', default: '60000' }, installed: { type: 'string', default: '3000' }, runs: { type: 'string', default: '1' }, 'skip-agent': { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { packages: { type: 'string', default: '60000' }, installed: { type: 'string', default: '3000' }, runs: { type: 'string', default: '1' }, 'skip-agent': { type: 'boolean', default: false }, 'skip-scan': { type: 'boolean', default: false } } });
 const total = Number(values.packages);
 const installedCount = Math.min(Number(values.installed), total);
 const runs = Number(values.runs);
@@ -126,7 +127,7 @@ try {
     banner: { js: "import { createRequire as __capstanRequire } from 'node:module';\nconst require = __capstanRequire(import.meta.url);" },
   });
 
-  for (let n = 1; n <= runs; n++) {
+  for (let n = 1; n <= (values['skip-scan'] ? 0 : runs); n++) {
     const stateDir = join(dir, `state-${n}`);
     mkdirSync(stateDir);
     const r = spawnSync(process.execPath, [bundle, join(dir, 'baseline.json'), stateDir], { env: { ...process.env, ...node.env }, encoding: 'utf8', maxBuffer: 1 << 26 });

@@ -11,7 +11,7 @@ export const CHANNEL_PATH = '/capstan/agent/v1/channel';
  */
 export function openChannel(identity: Identity, handshakeTimeout = 10_000): WebSocket {
   const url = `${identity.endpoint.replace(/\/+$/, '').replace(/^http/, 'ws')}${CHANNEL_PATH}`;
-  const ws = new WebSocket(url, { handshakeTimeout, ...(url.startsWith('wss:') ? tlsOptions(identity.trust) : {}) });
+  const ws = new WebSocket(url, { handshakeTimeout, perMessageDeflate: false, ...(url.startsWith('wss:') ? tlsOptions(identity.trust) : {}) });
   ws.on('upgrade', (res) => {
     if (!url.startsWith('wss:')) return;
     try {
@@ -22,4 +22,13 @@ export function openChannel(identity: Identity, handshakeTimeout = 10_000): WebS
     }
   });
   return ws;
+}
+
+/**
+ * One piece of a JSON message (the outbox's): fragments of one text message, the last ending it.
+ * The client masks each frame into a copy before this returns (the channel never compresses,
+ * which would keep the piece for later), so a big message is copied a fragment at a time.
+ */
+export function sendMessagePiece(ws: WebSocket, piece: Buffer, last: boolean): void {
+  ws.send(piece, { binary: false, fin: last });
 }

@@ -7,5 +7,5 @@ export { systemdUnit, jitteredRestartSec, type UnitOptions } from './service-uni
 export { selfCommand } from './self-command.js';
 export { Supervisor, DEFAULT_UPDATE_TIMEOUT_MS, type SuperviseOptions } from './update/supervisor.js';
 export { followSupervisor } from './update/follow.js';
-export { keepYoungGenerationSmall } from './memory.js';
+export { keepAgentMemorySmall } from './memory.js';
 export type { Trust } from './trust.js';

@@ -10,7 +10,7 @@ import { ONLINE_FILE_ENV } from './update/layout.js';
 import { loadConfig } from './jobs/config.js';
 import { JobManager } from './jobs/manager.js';
 import { loadIdentity, type Identity } from './state.js';
-import { openChannel } from './channel-socket.js';
+import { openChannel, sendMessagePiece } from './channel-socket.js';
 import { checkEndpoint } from './trust.js';
 import type { SessionEndMessage, SessionManager, SessionStartMessage } from './session/index.js';
 
@@ -141,7 +141,7 @@ function session(s: Session): Promise<{ refused: boolean; reason: string; rotate
         log(`online as ${instanceId}`);
         markOnline();
         if (s.probe) return ws.close(1000, 'probe connected');
-        const pending = jobs.outbox.attach((text) => ws.readyState === ws.OPEN && ws.send(text));
+        const pending = jobs.outbox.attach((piece, last) => ws.readyState === ws.OPEN && sendMessagePiece(ws, piece, last));
         if (pending) log(`sending ${pending} unacknowledged replies`);
         maybeRotate();
       } else if (m.type === 'key-staged') {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { DEFAULT_UPDATE_TIMEOUT_MS, defaultStateDir, diagnose, followSupervisor, jitteredRestartSec, keepYoungGenerationSmall, register, runAgent, selfCommand, Supervisor, systemdUnit } from '@capstan/agent';
+import { DEFAULT_UPDATE_TIMEOUT_MS, defaultStateDir, diagnose, followSupervisor, jitteredRestartSec, keepAgentMemorySmall, register, runAgent, selfCommand, Supervisor, systemdUnit } from '@capstan/agent';
 
 const DEFAULT_UNIT = '/etc/systemd/system/capstan-agent.service';
 
@@ -41,7 +41,7 @@ export function registerAgentCommands(program: Command): void {
       process.once('SIGINT', () => stop.abort());
       process.once('SIGTERM', () => stop.abort());
       followSupervisor(stop);
-      keepYoungGenerationSmall();
+      keepAgentMemorySmall();
       await runAgent({ stateDir: resolve(o.stateDir), signal: stop.signal, ...(o.applyAssociationsOnBoot ? { applyAssociationsOnBoot: true } : {}), ...(o.probe ? { probe: true } : {}) });
     });
   agent
@@ -56,7 +56,7 @@ export function registerAgentCommands(program: Command): void {
       const stop = new AbortController();
       process.once('SIGINT', () => stop.abort());
       process.once('SIGTERM', () => stop.abort());
-      keepYoungGenerationSmall();
+      keepAgentMemorySmall();
       await new Supervisor({ stateDir: resolve(o.stateDir), signal: stop.signal, updateTimeoutMs: seconds * 1000, ...(o.applyAssociationsOnBoot ? { runArgs: ['--apply-associations-on-boot'] } : {}) }).run();
     });
   agent

@@ -42,6 +42,24 @@ test('deb822 paragraphs stream with only the asked fields; continuation lines an
   assert.deepEqual(got, [{ Package: 'a', Version: '1', Section: 'utils' }, { Package: 'b', Version: '2' }]);
 });
 
+test('deb822 paragraphs: the ones refused by their first field are skipped wherever the chunks split them, with LF or CRLF lines', async () => {
+  const packages = Array.from({ length: 12 }, (_, i) => ({ name: `p${i}`, version: `1.${i}` }));
+  const stanza = (p: { name: string; version: string }, i: number) =>
+    `Package: ${p.name}\nVersion: ${p.version}\n${i % 2 ? 'Description: d\n more\n\tand more\n' : ''}${i % 3 ? 'Section: s\n' : ''}${'\n'.repeat(1 + (i % 3))}`;
+  const lf = packages.map(stanza).join('');
+  const refused = new Set(['p0', 'p3', 'p4', 'p7', 'p11']);
+  const expected = packages.filter((p) => !refused.has(p.name)).map((p) => `${p.name}=${p.version}`);
+  for (const text of [lf, lf.replace(/\n/g, '\r\n'), lf.slice(0, lf.length / 2) + lf.slice(lf.length / 2).replace(/\n/g, '\r\n')]) {
+    for (let size = 1; size <= 64; size++) {
+      const bytes = Buffer.from(text);
+      const chunks = Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => bytes.subarray(i * size, (i + 1) * size));
+      const got: string[] = [];
+      for await (const p of paragraphs(Readable.from(chunks), new Set(['Package', 'Version']), (name) => !refused.has(name))) got.push(`${p.Package}=${p.Version}`);
+      assert.deepEqual(got, expected, `chunks of ${size} bytes${text.includes('\r') ? ', CRLF' : ''}`);
+    }
+  }
+});
+
 test('pending reboot: the packages the marker names when it appeared during the install, everything when it names none or was already there', () => {
   const installed = new Map([['kern:all', '5.0-2'], ['alpha:all', '1.0-2']]);
   assert.deepEqual([...needingReboot({ packages: [] }, { packages: [] }, installed)], []);
