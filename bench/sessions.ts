@@ -168,14 +168,19 @@ interface Throughput {
   downN: number;
 }
 
-async function cpuOf<T>(path: Path, what: string, fn: () => Promise<T>): Promise<T> {
+/** Runs fn and notes the CPU each process of the path used; with `bytes`, also as ms of CPU per MB moved. */
+async function cpuOf<T>(path: Path, what: string, fn: () => Promise<T>, bytes?: number): Promise<T> {
   const pids = path.pids();
   const before = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, cpu(p)]));
   const b0 = selfCpu();
   const t0 = performance.now();
   const r = await fn();
   const wall = (performance.now() - t0) / 1000;
-  const parts = Object.entries(pids).map(([k, p]) => `${k} ${(cpu(p) - before[k]!).toFixed(2)}`);
+  const perMB = (s: number) => (bytes ? ` (${((1000 * s) / (bytes / 1e6)).toFixed(2)} ms/MB)` : '');
+  const parts = Object.entries(pids).map(([k, p]) => {
+    const used = cpu(p) - before[k]!;
+    return `${k} ${used.toFixed(2)}${perMB(used)}`;
+  });
   parts.push(`bench (both ends) ${(selfCpu() - b0).toFixed(2)}`);
   info.push(`${path.name} ${what}: ${wall.toFixed(2)} s wall; CPU s: ${parts.join(', ')}`);
   return r;
@@ -186,11 +191,11 @@ async function throughput(path: Path): Promise<Throughput> {
   // a short warm-up (JIT, the windows opening)
   await upload(path.port, 8 * 2 ** 20);
   await download(path.port, 8 * 2 ** 20);
-  const up1 = mbps(SIZE, await cpuOf(path, `upload 1×${SIZE / 2 ** 20} MiB`, () => upload(path.port, SIZE)));
-  const down1 = mbps(SIZE, await cpuOf(path, `download 1×${SIZE / 2 ** 20} MiB`, () => download(path.port, SIZE)));
+  const up1 = mbps(SIZE, await cpuOf(path, `upload 1×${SIZE / 2 ** 20} MiB`, () => upload(path.port, SIZE), SIZE));
+  const down1 = mbps(SIZE, await cpuOf(path, `download 1×${SIZE / 2 ** 20} MiB`, () => download(path.port, SIZE), SIZE));
   const each = Math.floor(SIZE / CONNS);
-  const upN = mbps(each * CONNS, await cpuOf(path, `upload ${CONNS}×${each / 2 ** 20} MiB`, () => parallel('upload', path.port, SIZE, CONNS)));
-  const downN = mbps(each * CONNS, await cpuOf(path, `download ${CONNS}×${each / 2 ** 20} MiB`, () => parallel('download', path.port, SIZE, CONNS)));
+  const upN = mbps(each * CONNS, await cpuOf(path, `upload ${CONNS}×${each / 2 ** 20} MiB`, () => parallel('upload', path.port, SIZE, CONNS), each * CONNS));
+  const downN = mbps(each * CONNS, await cpuOf(path, `download ${CONNS}×${each / 2 ** 20} MiB`, () => parallel('download', path.port, SIZE, CONNS), each * CONNS));
   step(`${path.name}: up ${fmtMB(up1)}, down ${fmtMB(down1)}, ${CONNS}× up ${fmtMB(upN)}, ${CONNS}× down ${fmtMB(downN)}`);
   return { up1, down1, upN, downN };
 }

@@ -4,6 +4,7 @@ import { SessionCipher } from '@capstan/wire';
 import {
   CHALLENGE_BYTES,
   DataKeyRequests,
+  FAST_FRAME_SIZE,
   ENCRYPTED_SESSION_MESSAGE,
   PayloadEncryption,
   encodeEncryptionChallenge,
@@ -112,7 +113,7 @@ export class AgentDataChannel {
         // Capstan's own types go to Capstan's client only, which accepts them by name
         sessionType: this.o.sessionType as SessionTypeName,
         properties: this.o.properties ?? null,
-        capstan: { maxFrameSize: this.o.maxFrameSize ?? 64 * 1024 },
+        capstan: { maxFrameSize: this.o.maxFrameSize ?? FAST_FRAME_SIZE },
         ...(this.o.kmsKeyId ? { kms: { keyId: this.o.kmsKeyId } } : {}),
       }),
     );
@@ -124,7 +125,8 @@ export class AgentDataChannel {
     ws.on('message', (data, isBinary) => {
       if (this.ws !== ws) return;
       if (!isBinary) return void this.dataKeys.receive(Buffer.isBuffer(data) ? data.toString('utf8') : String(data));
-      this.stream.receive(Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer));
+      // ws hands over a buffer of its own for each message: the stream keeps views of it, no copy
+      this.stream.receive(Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data));
     });
     ws.on('error', (e) => this.o.log(`session ${this.sessionId}: socket error: ${e.message}`));
     ws.on('close', (code, why) => {
@@ -222,7 +224,7 @@ export class AgentDataChannel {
     this.responded = true;
     let parsed: ParsedHandshakeResponse;
     try {
-      parsed = parseHandshakeResponse(payload, { maxFrameSize: this.o.maxFrameSize ?? 64 * 1024 });
+      parsed = parseHandshakeResponse(payload, { maxFrameSize: this.o.maxFrameSize ?? FAST_FRAME_SIZE });
     } catch (e) {
       return this.failOpen(e instanceof HandshakeError ? e.message : `bad HandshakeResponse: ${(e as Error).message}`);
     }

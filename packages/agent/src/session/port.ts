@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { BlockList, connect, isIP, type Socket } from 'node:net';
-import { FlagValue, Mux, PayloadType, flagPayload, parseFlagPayload, type MuxStream } from '@capstan/wire/session';
+import { FlagValue, MUX_PORT_RECEIVE_WINDOW, Mux, PayloadType, flagPayload, parseFlagPayload, type MuxStream } from '@capstan/wire/session';
 import type { PluginContext, SessionPlugin, SessionStartMessage } from './types.js';
 import { SessionRefused } from './types.js';
 
@@ -110,6 +110,7 @@ function muxMode(ctx: PluginContext, targets: PortTarget[]): SessionPlugin {
   const sockets = new Set<Socket>();
   const mux = new Mux({
     role: 'agent',
+    receiveWindow: MUX_PORT_RECEIVE_WINDOW,
     send: (b) => ctx.write(PayloadType.Output, b),
     onError: (e) => ctx.log(`mux: ${e.message}`),
     onStream: (stream, want) => {

@@ -52,7 +52,8 @@ function adapt(ws: WebSocket): StreamSocket {
     },
     onMessage: (fn) =>
       ws.on('message', (data, isBinary) => {
-        if (isBinary) fn(Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer));
+        // ws hands over a buffer of its own for each message: the stream keeps views of it, no copy
+        if (isBinary) fn(Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data));
       }),
     onClose: (fn) => ws.on('close', (code, why) => fn(code, why.toString())),
     onError: (fn) => ws.on('error', fn),

@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { Mux, PayloadType, type MuxStream, type OpenTarget } from '@capstan/wire/session';
+import { MUX_PORT_RECEIVE_WINDOW, Mux, PayloadType, type MuxStream, type OpenTarget } from '@capstan/wire/session';
 import type { ClientChannel } from './channel.js';
 
 /** Carries byte streams through a Port session with Capstan's mux; one mux stream per connection. */
@@ -8,7 +8,9 @@ export class PortMux {
   constructor(private readonly channel: ClientChannel) {
     this.mux = new Mux({
       role: 'client',
+      receiveWindow: MUX_PORT_RECEIVE_WINDOW,
       send: (b) => channel.write(PayloadType.Output, b),
+      sendParts: (parts) => channel.write(PayloadType.Output, parts),
       onError: (e) => channel.close(`port forwarding: ${e.message}`),
     });
     channel.onDrain = () => this.mux.drain();

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   AgentMessageError,
   FlagValue,
@@ -117,6 +117,18 @@ test('UUID half swap: the low 8 bytes go first on the wire', () => {
   assert.deepEqual(wire.subarray(Offset.MessageId, Offset.MessageId + 16), hex('fedcba9876543210 123456789abcdef0'));
 });
 
+test('a payload given in pieces encodes byte for byte as the joined payload, digest included', () => {
+  const parts = [Buffer.from('first piece, '), Buffer.alloc(0), randomBytes(70_000), Buffer.from('last')];
+  const common = { messageType: MessageType.OutputStreamData, createdDate: 1_700_000_000_000, sequenceNumber: 7, messageId: crypto.randomUUID(), payloadType: PayloadType.Output };
+  for (const digest of [true, false]) {
+    const joined = encodeAgentMessage({ ...common, payload: Buffer.concat(parts), digest });
+    const pieces = encodeAgentMessage({ ...common, payloadParts: parts, digest });
+    assert.ok(pieces.equals(joined), `digest ${digest}`);
+    assert.deepEqual(decodeAgentMessage(pieces).payload, Buffer.concat(parts));
+  }
+  assert.equal(decodeAgentMessage(encodeAgentMessage({ ...common, payloadParts: [] })).payload.length, 0);
+});
+
 test('round trips keep every field, for each message type and payload type', () => {
   const types = Object.values(MessageType);
   const payloadTypes = Object.values(PayloadType);
@@ -124,7 +136,7 @@ test('round trips keep every field, for each message type and payload type', () 
   for (const messageType of types) {
     for (const payloadType of payloadTypes) {
       i++;
-      const init: Required<AgentMessageInit> = {
+      const init: Required<Omit<AgentMessageInit, 'payloadParts'>> = {
         messageType,
         schemaVersion: 1 + (i % 3),
         createdDate: 1_600_000_000_000 + i * 997,

@@ -126,6 +126,8 @@ export interface AgentMessageInit {
   payloadType?: number;
   /** default empty */
   payload?: Uint8Array;
+  /** The payload in pieces, written one after the other (instead of `payload`): no joining copy. */
+  payloadParts?: readonly Uint8Array[];
   /**
    * false writes an all-zero PayloadDigest: between two Capstan ends in the fast transport the
    * connection (TCP, TLS off loopback) already protects the bytes, and SHA-256 over every payload
@@ -158,6 +160,7 @@ export class AgentMessageError extends Error {
   }
 }
 
+const EMPTY = Buffer.alloc(0);
 const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const UINT32_MAX = 0xffffffff;
 
@@ -191,8 +194,11 @@ function checkUint32(code: AgentMessageErrorCode, field: string, value: number):
   }
 }
 
-/** Encodes an AgentMessage exactly as AWS's agent and session-manager-plugin do. */
-export function encodeAgentMessage(init: AgentMessageInit): Buffer {
+/**
+ * Encodes an AgentMessage exactly as AWS's agent and session-manager-plugin do. With `into` large
+ * enough, the message is written at its start and the result is a view of it (no allocation).
+ */
+export function encodeAgentMessage(init: AgentMessageInit, into?: Buffer): Buffer {
   const type = init.messageType;
   if (typeof type !== 'string' || type.length === 0) throw new AgentMessageError('message-type', 'MessageType is empty');
   if (!/^[\x21-\x7e]+$/.test(type)) {
@@ -215,11 +221,15 @@ export function encodeAgentMessage(init: AgentMessageInit): Buffer {
   if (!Number.isSafeInteger(flags) || flags < 0) throw new AgentMessageError('flags', `Flags must be a non-negative safe integer, got ${flags}`);
   const payloadType = init.payloadType ?? 0;
   checkUint32('payload-type', 'PayloadType', payloadType);
-  const payload = init.payload ?? Buffer.alloc(0);
-  if (payload.length > UINT32_MAX) throw new AgentMessageError('payload-length', `payload of ${payload.length} bytes does not fit a uint32 PayloadLength`);
+  const parts = init.payloadParts;
+  const payload = parts ? undefined : (init.payload ?? EMPTY);
+  let payloadLength = payload ? payload.length : 0;
+  if (parts) for (const p of parts) payloadLength += p.length;
+  if (payloadLength > UINT32_MAX) throw new AgentMessageError('payload-length', `payload of ${payloadLength} bytes does not fit a uint32 PayloadLength`);
   const idBytes = uuidToWire(init.messageId ?? randomUUID());
 
-  const out = Buffer.allocUnsafe(PAYLOAD_OFFSET + payload.length);
+  const size = PAYLOAD_OFFSET + payloadLength;
+  const out = into && into.length >= size ? into.subarray(0, size) : Buffer.allocUnsafe(size);
   out.writeUInt32BE(HEADER_LENGTH, Offset.HeaderLength);
   out.fill(0x20, Offset.MessageType, Offset.MessageType + MESSAGE_TYPE_LENGTH);
   out.write(type, Offset.MessageType, 'latin1');
@@ -228,11 +238,18 @@ export function encodeAgentMessage(init: AgentMessageInit): Buffer {
   out.writeBigInt64BE(BigInt(sequenceNumber), Offset.SequenceNumber);
   out.writeBigUInt64BE(BigInt(flags), Offset.Flags);
   idBytes.copy(out, Offset.MessageId);
-  if (init.digest === false) out.fill(0, Offset.PayloadDigest, Offset.PayloadDigest + 32);
-  else payloadDigest(payload).copy(out, Offset.PayloadDigest);
   out.writeUInt32BE(payloadType, Offset.PayloadType);
-  out.writeUInt32BE(payload.length, Offset.PayloadLength);
-  out.set(payload, Offset.Payload);
+  out.writeUInt32BE(payloadLength, Offset.PayloadLength);
+  if (payload) out.set(payload, Offset.Payload);
+  else {
+    let at = Offset.Payload;
+    for (const p of parts!) {
+      out.set(p, at);
+      at += p.length;
+    }
+  }
+  if (init.digest === false) out.fill(0, Offset.PayloadDigest, Offset.PayloadDigest + 32);
+  else payloadDigest(out.subarray(Offset.Payload)).copy(out, Offset.PayloadDigest);
   return out;
 }
 

@@ -292,8 +292,8 @@ export class ClientChannel {
     this.end(e.message);
   }
 
-  /** Sends a payload to the agent; false means wait for onDrain. */
-  write(type: number, bytes: Uint8Array): boolean {
+  /** Sends a payload (or its pieces, sent as one) to the agent; false means wait for onDrain. */
+  write(type: number, bytes: Uint8Array | readonly Uint8Array[]): boolean {
     if (this.ended) return false;
     return this.stream.write(type, bytes);
   }

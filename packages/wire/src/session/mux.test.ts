@@ -4,6 +4,7 @@ import { PayloadType } from './agent-message.js';
 import { ManualClock } from './clock.js';
 import {
   MUX_DEFAULT_WINDOW,
+  MUX_PORT_RECEIVE_WINDOW,
   Mux,
   MuxFrameParser,
   MuxFrameType,
@@ -32,7 +33,8 @@ function muxOverSession(
   let am: Mux | undefined;
   const cr = new ReliableStream({ role: 'client', mode: 'fast', clock, frameSize: 16384, onData: (_t, b) => cm!.receive(b), onDrain: () => cm!.drain() });
   const ar = new ReliableStream({ role: 'agent', mode: 'fast', clock, frameSize: 16384, onData: (_t, b) => am!.receive(b), onDrain: () => am!.drain() });
-  cm = new Mux({ role: 'client', send: (b) => cr.write(PayloadType.Output, b), onError: (e) => errors.push(e), ...(onClientStream ? { onStream: onClientStream } : {}) });
+  // the client hands DATA frames over in pieces, the agent whole: both paths cross the lossy links
+  cm = new Mux({ role: 'client', send: (b) => cr.write(PayloadType.Output, b), sendParts: (p) => cr.write(PayloadType.Output, p), onError: (e) => errors.push(e), ...(onClientStream ? { onStream: onClientStream } : {}) });
   am = new Mux({ role: 'agent', send: (b) => ar.write(PayloadType.Output, b), onStream, onError: (e) => errors.push(e) });
   cr.attach(new Link(clock, rng, (b) => ar.receive(b), link, false).send);
   ar.attach(new Link(clock, rng, (b) => cr.receive(b), link, false).send);
@@ -40,7 +42,7 @@ function muxOverSession(
 }
 
 /** Two muxes joined directly, each frame delivered 1 ms later. */
-function directPair(options: { window?: number; onStream?: (s: MuxStream, t: OpenTarget) => void; onAgentError?: (e: Error) => void } = {}) {
+function directPair(options: { window?: number; receiveWindow?: { client?: number; agent?: number }; onStream?: (s: MuxStream, t: OpenTarget) => void; onAgentError?: (e: Error) => void } = {}) {
   const clock = new ManualClock();
   const wire: { from: 'client' | 'agent'; frame: Buffer }[] = [];
   let client: Mux | undefined;
@@ -48,6 +50,7 @@ function directPair(options: { window?: number; onStream?: (s: MuxStream, t: Ope
   client = new Mux({
     role: 'client',
     ...(options.window ? { initialWindow: options.window } : {}),
+    ...(options.receiveWindow?.client ? { receiveWindow: options.receiveWindow.client } : {}),
     send: (b) => {
       wire.push({ from: 'client', frame: b });
       clock.setTimeout(() => agent!.receive(b), 1);
@@ -57,6 +60,7 @@ function directPair(options: { window?: number; onStream?: (s: MuxStream, t: Ope
   agent = new Mux({
     role: 'agent',
     ...(options.window ? { initialWindow: options.window } : {}),
+    ...(options.receiveWindow?.agent ? { receiveWindow: options.receiveWindow.agent } : {}),
     send: (b) => {
       wire.push({ from: 'agent', frame: b });
       clock.setTimeout(() => client!.receive(b), 1);
@@ -184,6 +188,48 @@ test('mux: a stalled stream holds at most its window and does not block the othe
   p.clock.runUntil(() => got.get(1) === 2_000_000 && p.clock.pending === 0);
   assert.equal(got.get(1), 2_000_000);
   assert.ok(p.agent.stats.windowUpdatesSent > 0);
+});
+
+test('mux: a larger receive window is granted at open, and a peer with the plain window is held to it', () => {
+  const agentStreams: MuxStream[] = [];
+  const got = { agent: 0, client: 0 };
+  const errors: Error[] = [];
+  // the client lets 1 MiB through; the agent keeps the protocol's initial window
+  const p = directPair({
+    receiveWindow: { client: MUX_PORT_RECEIVE_WINDOW },
+    onAgentError: (e) => errors.push(e),
+    onStream: (s) => {
+      agentStreams.push(s);
+      s.pause();
+      s.onData = (d) => (got.agent += d.length);
+    },
+  });
+  const resets: string[] = [];
+  const rng = new Rng(8);
+  const up = p.client.open({ port: 1 });
+  up.onReset = (r) => resets.push(r);
+  up.pause();
+  up.onData = (d) => (got.client += d.length);
+  writeAll(up, rng.bytes(3_000_000), rng);
+  p.clock.runUntil(() => p.clock.pending === 0);
+  const down = agentStreams[0]!;
+  down.onReset = (r) => resets.push(r);
+  writeAll(down, rng.bytes(3_000_000), rng);
+  p.clock.runUntil(() => p.clock.pending === 0);
+  const dataOnWire = (from: 'client' | 'agent') =>
+    p.wire.filter((w) => w.from === from && w.frame[0] === MuxFrameType.Data).reduce((n, w) => n + w.frame.length - 9, 0);
+  // both readers stalled: the agent holds its 256 KiB, the client the 1 MiB it granted
+  assert.equal(dataOnWire('client'), MUX_DEFAULT_WINDOW);
+  assert.equal(down.heldBytes, MUX_DEFAULT_WINDOW);
+  assert.equal(dataOnWire('agent'), MUX_PORT_RECEIVE_WINDOW);
+  assert.equal(up.heldBytes, MUX_PORT_RECEIVE_WINDOW);
+  down.resume();
+  up.resume();
+  p.clock.runUntil(() => (got.agent === 3_000_000 && got.client === 3_000_000) || p.clock.pending === 0);
+  assert.deepEqual(got, { agent: 3_000_000, client: 3_000_000 });
+  assert.deepEqual(resets, []);
+  assert.deepEqual(errors, []);
+  assert.throws(() => new Mux({ role: 'client', send: () => true, receiveWindow: MUX_DEFAULT_WINDOW - 1 }), /receiveWindow/);
 });
 
 test('mux: a stalled stream does not stall others over a real session either', () => {

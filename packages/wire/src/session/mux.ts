@@ -13,8 +13,11 @@
  *   5 WINDOW  payload u32: more bytes of credit for the stream
  *
  * Flow control is per stream and credit-based: each side may send a stream at most
- * `initialWindow` bytes beyond what the receiving application has consumed, and the receiver
- * returns credit (WINDOW) as its application takes data. A stream whose reader is stalled
+ * `initialWindow` bytes (256 KiB, fixed by the protocol) beyond what the receiving application
+ * has consumed, and the receiver returns credit (WINDOW) as its application takes data. A
+ * receiver may allow more (`receiveWindow`) by granting the difference in a WINDOW as soon as the
+ * stream exists; a peer that does not grant it leaves the sender at the initial window, so both
+ * ends need not agree on it. A stream whose reader is stalled
  * (paused, as a TCP socket's write() returning false should pause it) therefore holds at most one
  * window of the session's bytes and never blocks the others. Data frames from ready streams are
  * interleaved round-robin in chunks of `maxChunk` bytes. The multiplexer only asks `send` to take
@@ -36,7 +39,13 @@ export type MuxFrameTypeNumber = (typeof MuxFrameType)[keyof typeof MuxFrameType
 
 export const MUX_HEADER_LENGTH = 9;
 export const MUX_DEFAULT_WINDOW = 256 * 1024;
-export const MUX_DEFAULT_CHUNK = 16 * 1024;
+/** A whole socket read (Node reads at most 64 KiB) in one DATA frame: fewer, larger frames cost less at every hop. */
+export const MUX_DEFAULT_CHUNK = 64 * 1024;
+/**
+ * What port forwarding lets the peer send a stream ahead of its reader: at 1 MiB the credit
+ * returned in quarter-window WINDOW frames is one control frame per 256 KiB of data.
+ */
+export const MUX_PORT_RECEIVE_WINDOW = 1024 * 1024;
 /** Frames longer than this are a protocol error. */
 export const MUX_MAX_PAYLOAD = 1024 * 1024;
 
@@ -102,6 +111,14 @@ export function encodeMuxFrame(type: MuxFrameTypeNumber, streamId: number, paylo
   return out;
 }
 
+function muxHeader(type: MuxFrameTypeNumber, streamId: number, length: number): Buffer {
+  const h = Buffer.allocUnsafe(MUX_HEADER_LENGTH);
+  h[0] = type;
+  h.writeUInt32BE(streamId, 1);
+  h.writeUInt32BE(length, 5);
+  return h;
+}
+
 export function encodeOpenPayload(target: OpenTarget): Buffer {
   const t: OpenTarget = {};
   if (target.host !== undefined) {
@@ -148,48 +165,83 @@ export function parseOpenPayload(payload: Uint8Array): OpenTarget {
   return t;
 }
 
-/** Splits a byte stream into mux frames, whatever the chunk boundaries. */
+/**
+ * Splits a byte stream into mux frames, whatever the chunk boundaries. Payloads are views of the
+ * pushed chunks; only a frame split between two chunks is copied (just that frame).
+ */
 export class MuxFrameParser {
-  private buf: Buffer = Buffer.alloc(0);
+  /** The start of a frame whose rest has not come yet. */
+  private partial: Buffer | undefined;
 
   /** Appends bytes and returns every frame now complete. Throws MuxProtocolError on garbage. */
   push(chunk: Uint8Array): MuxFrame[] {
-    const data = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    this.buf = this.buf.length === 0 ? data : Buffer.concat([this.buf, data]);
+    let data = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const frames: MuxFrame[] = [];
-    let off = 0;
-    while (this.buf.length - off >= MUX_HEADER_LENGTH) {
-      const type = this.buf.readUInt8(off);
-      if (type < MuxFrameType.Open || type > MuxFrameType.Window) throw new MuxProtocolError(`unknown mux frame type ${type}`);
-      const streamId = this.buf.readUInt32BE(off + 1);
-      if (streamId === 0) throw new MuxProtocolError('mux stream id 0 is reserved');
-      const length = this.buf.readUInt32BE(off + 5);
-      if (length > MUX_MAX_PAYLOAD) throw new MuxProtocolError(`mux frame of ${length} bytes is over ${MUX_MAX_PAYLOAD}`);
-      if (this.buf.length - off - MUX_HEADER_LENGTH < length) break;
-      const start = off + MUX_HEADER_LENGTH;
-      frames.push({ type: type as MuxFrameTypeNumber, streamId, payload: this.buf.subarray(start, start + length) });
-      off = start + length;
+    // finish a split frame first (its header, then its payload), taking from `data` only what it needs
+    while (this.partial) {
+      const have = this.partial;
+      const want = have.length < MUX_HEADER_LENGTH ? MUX_HEADER_LENGTH : MUX_HEADER_LENGTH + frameLength(have, 0);
+      if (have.length === want) {
+        frames.push(frameAt(have, 0));
+        this.partial = undefined;
+        break;
+      }
+      if (data.length === 0) return frames;
+      const take = Math.min(want - have.length, data.length);
+      this.partial = Buffer.concat([have, data.subarray(0, take)]);
+      data = data.subarray(take);
     }
-    this.buf = off === this.buf.length ? Buffer.alloc(0) : this.buf.subarray(off);
+    let off = 0;
+    while (data.length - off >= MUX_HEADER_LENGTH) {
+      const length = frameLength(data, off);
+      if (data.length - off - MUX_HEADER_LENGTH < length) break;
+      frames.push(frameAt(data, off));
+      off += MUX_HEADER_LENGTH + length;
+    }
+    if (off < data.length) {
+      const rest = data.subarray(off);
+      if (rest.length >= MUX_HEADER_LENGTH) frameLength(rest, 0); // garbage is reported now, not when the rest comes
+      this.partial = rest;
+    }
     return frames;
   }
 
   /** Bytes held waiting for the rest of a frame. */
   get buffered(): number {
-    return this.buf.length;
+    return this.partial?.length ?? 0;
   }
+}
+
+/** The payload length of the frame whose header starts at `off`, after checking the header. */
+function frameLength(buf: Buffer, off: number): number {
+  const type = buf[off]!;
+  if (type < MuxFrameType.Open || type > MuxFrameType.Window) throw new MuxProtocolError(`unknown mux frame type ${type}`);
+  if (buf.readUInt32BE(off + 1) === 0) throw new MuxProtocolError('mux stream id 0 is reserved');
+  const length = buf.readUInt32BE(off + 5);
+  if (length > MUX_MAX_PAYLOAD) throw new MuxProtocolError(`mux frame of ${length} bytes is over ${MUX_MAX_PAYLOAD}`);
+  return length;
+}
+
+/** The whole frame at `off` (already checked by frameLength). */
+function frameAt(buf: Buffer, off: number): MuxFrame {
+  const start = off + MUX_HEADER_LENGTH;
+  return { type: buf[off] as MuxFrameTypeNumber, streamId: buf.readUInt32BE(off + 1), payload: buf.subarray(start, start + buf.readUInt32BE(off + 5)) };
 }
 
 export interface MuxOptions {
   role: 'client' | 'agent';
   /** Takes mux bytes to the peer (e.g. a ReliableStream's Output); false asks to hold data until drain(). */
   send: (bytes: Buffer) => boolean | void;
+  /** Like `send`, for a DATA frame as its header and payload: a transport that joins pieces as it frames them spares a copy. */
+  sendParts?: (parts: Buffer[]) => boolean | void;
   /** The peer opened a stream. Set the stream's handlers before returning. */
   onStream?: (stream: MuxStream, target: OpenTarget) => void;
   /** A fatal protocol error; the mux has closed itself (and reset every stream locally). */
   onError?: (error: Error) => void;
-  /** Credit per stream and direction (default 256 KiB). */
+  /** Credit per stream and direction before any WINDOW (default 256 KiB; both ends must use the same). */
   initialWindow?: number;
+  /** What this side lets the peer send a stream ahead of its reader (default and at least `initialWindow`); the excess is granted when the stream opens. */
+  receiveWindow?: number;
   /** Largest DATA frame sent (default 16 KiB). */
   maxChunk?: number;
   /** A stream's write() returns false past this many unsent bytes (default 64 KiB). */
@@ -321,6 +373,7 @@ export class MuxStream {
 export class Mux {
   readonly role: 'client' | 'agent';
   readonly initialWindow: number;
+  readonly receiveWindow: number;
   readonly maxChunk: number;
   readonly streamHighWaterMark: number;
   readonly stats: MuxStats = {
@@ -348,10 +401,12 @@ export class Mux {
     this.opts = options;
     this.role = options.role;
     this.initialWindow = options.initialWindow ?? MUX_DEFAULT_WINDOW;
+    this.receiveWindow = options.receiveWindow ?? this.initialWindow;
     this.maxChunk = options.maxChunk ?? MUX_DEFAULT_CHUNK;
     this.streamHighWaterMark = options.streamHighWaterMark ?? 64 * 1024;
     for (const [k, v] of [
       ['initialWindow', this.initialWindow],
+      ['receiveWindow', this.receiveWindow],
       ['maxChunk', this.maxChunk],
       ['streamHighWaterMark', this.streamHighWaterMark],
     ] as const) {
@@ -359,6 +414,7 @@ export class Mux {
     }
     if (this.maxChunk > MUX_MAX_PAYLOAD) throw new RangeError(`maxChunk is over ${MUX_MAX_PAYLOAD}`);
     if (this.initialWindow > 0xffffffff) throw new RangeError('initialWindow must fit 32 bits');
+    if (this.receiveWindow < this.initialWindow || this.receiveWindow > 0xffffffff) throw new RangeError('receiveWindow must be from initialWindow to 2^32-1');
     this.nextId = this.role === 'client' ? 1 : 2;
   }
 
@@ -384,6 +440,7 @@ export class Mux {
     this.streams.set(id, s);
     this.stats.streamsOpened++;
     this._sendControl(MuxFrameType.Open, id, payload);
+    this.grantExtra(s);
     return s;
   }
 
@@ -446,6 +503,7 @@ export class Mux {
         const ns = new MuxStream(this, f.streamId, target, this.initialWindow);
         this.streams.set(f.streamId, ns);
         this.stats.streamsAccepted++;
+        this.grantExtra(ns);
         if (this.opts.onStream) this.opts.onStream(ns, target);
         else ns.reset('no listener');
         return;
@@ -498,17 +556,30 @@ export class Mux {
     }
   }
 
+  /** A receive window above the initial one: the difference goes to the peer as credit at once. */
+  private grantExtra(s: MuxStream): void {
+    const extra = this.receiveWindow - this.initialWindow;
+    if (extra <= 0 || s.closedFlag) return;
+    s.recvAllowance += extra;
+    this.sendWindow(s, extra);
+  }
+
+  private sendWindow(s: MuxStream, n: number): void {
+    const b = Buffer.allocUnsafe(4);
+    b.writeUInt32BE(n, 0);
+    this.stats.windowUpdatesSent++;
+    this._sendControl(MuxFrameType.Window, s.id, b);
+  }
+
   private consumed(s: MuxStream, n: number): void {
     if (s.closedFlag || s.remoteFin) return;
     s.toGrant += n;
     // return credit in batches of a quarter window
-    if (s.toGrant >= Math.max(1, this.initialWindow >> 2)) {
-      const b = Buffer.alloc(4);
-      b.writeUInt32BE(s.toGrant, 0);
+    if (s.toGrant >= Math.max(1, this.receiveWindow >> 2)) {
       s.recvAllowance += s.toGrant;
+      const n = s.toGrant;
       s.toGrant = 0;
-      this.stats.windowUpdatesSent++;
-      this._sendControl(MuxFrameType.Window, s.id, b);
+      this.sendWindow(s, n);
     }
   }
 
@@ -587,7 +658,7 @@ export class Mux {
               s.needDrain = false;
               drained.push(s);
             }
-            const r = this.opts.send(encodeMuxFrame(MuxFrameType.Data, s.id, chunk));
+            const r = this.opts.sendParts ? this.opts.sendParts([muxHeader(MuxFrameType.Data, s.id, n), chunk]) : this.opts.send(encodeMuxFrame(MuxFrameType.Data, s.id, chunk));
             if (r === false) this.blocked = true;
           } else if (s.queued > 0) {
             // no credit: leave the ready list until a WINDOW arrives

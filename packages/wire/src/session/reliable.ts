@@ -26,6 +26,7 @@ import { randomUUID } from 'node:crypto';
 import {
   MessageFlags,
   MessageType,
+  PAYLOAD_OFFSET,
   PayloadType,
   acknowledgeMessage,
   decodeAgentMessage,
@@ -38,14 +39,24 @@ import { systemClock, type Clock } from './clock.js';
 
 export type Role = 'client' | 'agent';
 export type TransportMode = 'aws' | 'fast';
+/**
+ * Takes one encoded message to the peer. The transport must be done with the bytes (written or
+ * copied them) by the time the peer acknowledges the frame: fast mode then writes the buffer again.
+ */
 export type Send = (bytes: Buffer) => void;
 
 /** The largest frame payload AWS's agent and plugin produce; aws mode never exceeds it. */
 export const AWS_FRAME_SIZE = 1024;
-export const FAST_FRAME_SIZE = 64 * 1024;
+/** A whole 64 KiB socket read and its mux header fit one frame, and frames queued behind a full window coalesce up to four of them. */
+export const FAST_FRAME_SIZE = 256 * 1024;
 export const MAX_FRAME_SIZE = 1024 * 1024;
 export const AWS_WINDOW = 1024 * 1024;
 export const FAST_WINDOW = 4 * 1024 * 1024;
+
+/** fast mode: messages of at least POOLED_MIN bytes are written into reused buffers of at least POOLED_SIZE, at most POOL_BUFFERS kept. */
+const POOLED_MIN = 16 * 1024;
+const POOLED_SIZE = 64 * 1024 + 256;
+const POOL_BUFFERS = 16;
 
 /** AWS's timer constants (the agent's and plugin's config). */
 export const AwsTiming = {
@@ -94,7 +105,7 @@ export interface ReliableStreamOptions {
   onDrain?: () => void;
   /** Undecodable input, bad acknowledge payloads, incoming transform failures. The stream carries on. */
   onError?: (error: Error) => void;
-  /** Largest payload per frame. aws: at most (and default) 1024; fast: default 64 KiB. */
+  /** Largest payload per frame. aws: at most (and default) 1024; fast: default 256 KiB. */
   frameSize?: number;
   /** Most payload bytes sent and not yet acknowledged. aws default 1 MiB, fast default 4 MiB. */
   window?: number;
@@ -151,6 +162,8 @@ interface SentFrame {
   seq: number;
   size: number;
   bytes: Buffer;
+  /** The pooled buffer `bytes` is a view of, if it is one. */
+  pooled: Buffer | undefined;
   lastSent: number;
   sends: number;
 }
@@ -244,6 +257,12 @@ export class ReliableStream {
   private pendingBytes = 0;
   private inflight = new Map<number, SentFrame>();
   private inflightBytes = 0;
+  /**
+   * fast mode: message buffers of acknowledged frames, written again for new ones. Every new
+   * buffer counts against V8's external memory and brings the next full collection closer, which
+   * in a process with a large heap was a third of a forwarded megabyte's CPU.
+   */
+  private pool: Buffer[] = [];
   private nextSeq = 0;
   private needDrain = false;
   private pumping = false;
@@ -371,6 +390,7 @@ export class ReliableStream {
         : FastTiming.initialRto;
       this.rttSampled = this.anySample;
     } else if (mode === 'aws') {
+      this.pool = [];
       this._rto = this.anySample ? Math.min(AwsTiming.maxRto, this._rto) : AwsTiming.initialRto;
       this.backoff = 1;
       if (wasFast) this.flushAck();
@@ -422,6 +442,7 @@ export class ReliableStream {
     this.pending.clear();
     this.pendingBytes = 0;
     this.inflight.clear();
+    this.pool = [];
     this.inflightBytes = 0;
     this.held.clear();
   }
@@ -439,34 +460,22 @@ export class ReliableStream {
   /**
    * Queues a payload. Output/StdErr bytes are split into frames of at most the frame size (and
    * coalesced with queued unsent bytes of the same type); other types go as one frame each.
-   * Returns false when the caller should wait for onDrain (like a Node writable). The bytes are
-   * not copied: do not change them after writing.
+   * A payload may come in pieces (an array), which travel as if joined. Returns false when the
+   * caller should wait for onDrain (like a Node writable). The bytes are not copied: do not change
+   * them after writing.
    */
-  write(payloadType: number, bytes: Uint8Array): boolean {
+  write(payloadType: number, bytes: Uint8Array | readonly Uint8Array[]): boolean {
     if (this._closed) throw new Error('ReliableStream is closed');
     if (!Number.isInteger(payloadType) || payloadType < 0 || payloadType > 0xffffffff) {
       throw new RangeError(`payloadType must be a uint32, got ${payloadType}`);
     }
-    const data = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.stats.bytesWritten += data.length;
+    const parts = isPieces(bytes) ? bytes.map(asBuffer) : [asBuffer(bytes)];
     if (isStreamPayload(payloadType)) {
-      let off = 0;
-      const last = this.pending.last();
-      if (last && last.type === payloadType && last.size < this._frameSize && data.length > 0) {
-        const n = Math.min(this._frameSize - last.size, data.length);
-        last.chunks.push(data.subarray(0, n));
-        last.size += n;
-        this.pendingBytes += n;
-        off = n;
-      }
-      while (off < data.length) {
-        const n = Math.min(this._frameSize, data.length - off);
-        this.pending.push({ type: payloadType, chunks: [data.subarray(off, off + n)], size: n });
-        this.pendingBytes += n;
-        off += n;
-      }
+      for (const data of parts) this.queueStream(payloadType, data);
     } else {
+      const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
       if (data.length > MAX_FRAME_SIZE) throw new RangeError(`a ${data.length}-byte payload of type ${payloadType} does not fit one frame`);
+      this.stats.bytesWritten += data.length;
       this.pending.push({ type: payloadType, chunks: [data], size: data.length });
       this.pendingBytes += data.length;
     }
@@ -474,6 +483,26 @@ export class ReliableStream {
     const ok = this.pendingBytes < this.highWaterMark;
     if (!ok) this.needDrain = true;
     return ok;
+  }
+
+  /** Stream bytes into pending frames: the last one's room first, then new frames of the frame size. */
+  private queueStream(payloadType: number, data: Buffer): void {
+    this.stats.bytesWritten += data.length;
+    let off = 0;
+    const last = this.pending.last();
+    if (last && last.type === payloadType && last.size < this._frameSize && data.length > 0) {
+      const n = Math.min(this._frameSize - last.size, data.length);
+      last.chunks.push(data.subarray(0, n));
+      last.size += n;
+      this.pendingBytes += n;
+      off = n;
+    }
+    while (off < data.length) {
+      const n = Math.min(this._frameSize, data.length - off);
+      this.pending.push({ type: payloadType, chunks: [data.subarray(off, off + n)], size: n });
+      this.pendingBytes += n;
+      off += n;
+    }
   }
 
   private pump(): void {
@@ -506,10 +535,15 @@ export class ReliableStream {
 
   private transmitNew(f: PendingFrame): void {
     const seq = this.nextSeq++;
-    let payload = f.chunks.length === 1 ? f.chunks[0]! : Buffer.concat(f.chunks, f.size);
-    if (this.opts.transform?.outgoing) payload = this.opts.transform.outgoing(f.type, payload);
+    // without a transform the pieces go straight into the message: one copy, not two
+    const outgoing = this.opts.transform?.outgoing;
+    let payload: Buffer | undefined;
+    if (outgoing) payload = outgoing(f.type, f.chunks.length === 1 ? f.chunks[0]! : Buffer.concat(f.chunks, f.size));
+    else if (f.chunks.length === 1) payload = f.chunks[0]!;
     const now = this.clock.now();
-    const bytes = encodeAgentMessage({
+    const pooled = this.takePooled(PAYLOAD_OFFSET + (payload ? payload.length : f.size));
+    const bytes = encodeAgentMessage(
+      {
       messageType: this.sendType,
       schemaVersion: 1,
       createdDate: Math.floor(now),
@@ -517,17 +551,44 @@ export class ReliableStream {
       flags: this.role === 'agent' && seq === 0 ? MessageFlags.SYN : 0,
       messageId: this.newMessageId(),
       payloadType: f.type,
-      payload,
+      ...(payload ? { payload } : { payloadParts: f.chunks }),
       digest: this.mode !== 'fast',
-    });
-    const sent: SentFrame = { seq, size: f.size, bytes, lastSent: now, sends: 1 };
+      },
+      pooled,
+    );
+    const sent: SentFrame = { seq, size: f.size, bytes, pooled, lastSent: now, sends: 1 };
     this.inflight.set(seq, sent);
     this.inflightBytes += f.size;
     this.stats.framesSent++;
     this.stats.bytesSent += f.size;
-    if (payload.length > this.stats.maxFramePayload) this.stats.maxFramePayload = payload.length;
+    const payloadLength = bytes.length - PAYLOAD_OFFSET;
+    if (payloadLength > this.stats.maxFramePayload) this.stats.maxFramePayload = payloadLength;
     if (this.inflightBytes > this.stats.maxInFlight) this.stats.maxInFlight = this.inflightBytes;
     this.send!(bytes);
+  }
+
+  /** A pooled buffer for a large fast-mode message (a fresh one when none fits); undefined for small messages. */
+  private takePooled(size: number): Buffer | undefined {
+    if (this._mode !== 'fast' || size < POOLED_MIN) return undefined;
+    for (let i = this.pool.length - 1; i >= 0; i--) {
+      const b = this.pool[i]!;
+      if (b.length >= size) {
+        this.pool[i] = this.pool[this.pool.length - 1]!;
+        this.pool.pop();
+        return b;
+      }
+    }
+    return Buffer.allocUnsafeSlow(Math.max(size, POOLED_SIZE));
+  }
+
+  /**
+   * An acknowledged frame's buffer goes back to the pool, if it was sent only once: its one write
+   * has then reached the peer, so no socket still reads from it. A resent frame's buffer may sit
+   * in an older socket's queue and is left to the garbage collector.
+   */
+  private recycle(f: SentFrame): void {
+    if (f.pooled && f.sends === 1 && this.pool.length < POOL_BUFFERS && this._mode === 'fast') this.pool.push(f.pooled);
+    f.pooled = undefined;
   }
 
   private resend(f: SentFrame): void {
@@ -680,11 +741,13 @@ export class ReliableStream {
       let newest: SentFrame | undefined;
       for (let f = this.head(); f && f.seq <= seq; f = this.head()) {
         this.removeInflight(f);
+        if (newest) this.recycle(newest);
         newest = f;
       }
       if (newest) {
         if (newest.sends === 1) this.sampleRtt(now - newest.lastSent);
         this.backoff = 1;
+        this.recycle(newest);
       }
       if (ack.HighestReceived !== undefined && ack.HighestReceived > seq && this._mode === 'fast') this.onGap(seq + 1);
     } else {
@@ -693,6 +756,7 @@ export class ReliableStream {
         // AWS measures from the last (re)send, retransmitted or not
         this.sampleRtt(now - f.lastSent);
         this.removeInflight(f);
+        this.recycle(f);
       }
     }
     this.pump();
@@ -842,6 +906,14 @@ export class ReliableStream {
   private flushAck(): void {
     if (this.unacked > 0 || this.ackTimer !== undefined) this.sendCumulativeAck();
   }
+}
+
+function isPieces(b: Uint8Array | readonly Uint8Array[]): b is readonly Uint8Array[] {
+  return Array.isArray(b);
+}
+
+function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
 function positiveInt(name: string, v: number): number {

@@ -60,7 +60,9 @@ export class Link {
     private readonly record = true,
   ) {}
 
-  readonly send = (bytes: Buffer): void => {
+  readonly send = (sent: Buffer): void => {
+    // what crosses a network is a copy: the sender may write the buffer again once it is acknowledged
+    const bytes = Buffer.from(sent);
     if (this.record) this.sent.push(decodeAgentMessage(bytes));
     if (this.dead) {
       this.dropped++;
