@@ -68,7 +68,26 @@ export async function startBareNode(body: string): Promise<Process> {
   const code = `const http=require('node:http');const b=${JSON.stringify(body)};const s=http.createServer((q,r)=>{q.resume();q.on('end',()=>{r.writeHead(200,{'content-type':'text/xml','content-length':Buffer.byteLength(b)});r.end(b)})});s.listen(0,'127.0.0.1',()=>console.log('serving at http://127.0.0.1:'+s.address().port))`;
   const proc = spawn(process.execPath, ['-e', code]);
   const url = await waitFor(proc, /serving at (http:\/\/[\d.:]+)/);
-  return { url, stop: () => kill(proc) };
+  return { url, pid: proc.pid, stop: () => kill(proc) };
+}
+
+/**
+ * CPU time a process has used so far (user + system, all its threads), in microseconds, from
+ * /proc. Per request it is a steadier figure than throughput on a shared machine: other load
+ * slows a server down without making each request cost more.
+ */
+export function cpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start at its closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1e6) / clockTicksPerSecond();
+}
+
+let ticksPerSecond: number | undefined;
+function clockTicksPerSecond(): number {
+  ticksPerSecond ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+  return ticksPerSecond;
 }
 
 function waitFor(proc: ChildProcess, re: RegExp): Promise<string> {
@@ -98,6 +117,8 @@ function kill(proc: ChildProcess): Promise<void> {
 
 export interface LoadResult {
   requestsPerSecond: number;
+  /** Responses wrk counted over the whole run. */
+  requests: number;
   p50ms: number;
   p99ms: number;
   non2xx: number;
@@ -139,6 +160,7 @@ export async function wrk(url: string, requests: RawRequest | RawRequest[], opts
 
 function parseWrk(out: string): LoadResult {
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const requests = Number(/(\d+) requests in /.exec(out)?.[1]);
   const ms = (label: string) => {
     const m = new RegExp(`\\s${label}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
     if (!m) return NaN;
@@ -146,5 +168,5 @@ function parseWrk(out: string): LoadResult {
     return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
   };
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
-  return { requestsPerSecond: rps, p50ms: ms('50'), p99ms: ms('99'), non2xx };
+  return { requestsPerSecond: rps, requests, p50ms: ms('50'), p99ms: ms('99'), non2xx };
 }

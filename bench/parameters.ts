@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { freshSchema } from '../packages/server/src/test-support/postgres.js';
 import { signedHeaders } from '../packages/server/src/test-support/sign.js';
-import { ADMIN, startBareNode, startCapstan, wrk, type LoadResult, type RawRequest } from './_harness.js';
+import { ADMIN, cpuMicros, startBareNode, startCapstan, wrk, type LoadResult, type RawRequest } from './_harness.js';
 
 const { values } = parseArgs({
   options: {
@@ -38,9 +38,19 @@ async function check(req: RawRequest): Promise<string> {
   return text;
 }
 
-async function load(name: string, reqs: RawRequest | RawRequest[], minRps: number, maxP99?: number): Promise<LoadResult> {
+/**
+ * One measured run against a process, with the CPU time the process spent per response: on a
+ * shared machine throughput moves with everyone else's load, CPU per request much less.
+ */
+async function measure(proc: { url: string; pid?: number }, reqs: RawRequest | RawRequest[]): Promise<LoadResult & { cpuMicros: number }> {
+  const before = proc.pid ? cpuMicros(proc.pid) : NaN;
+  const r = await wrk(proc.url, reqs, opts);
+  return { ...r, cpuMicros: proc.pid ? (cpuMicros(proc.pid) - before) / r.requests : NaN };
+}
+
+async function load(name: string, reqs: RawRequest | RawRequest[], minRps: number, maxP99?: number): Promise<LoadResult & { cpuMicros: number }> {
   await wrk(server.url, reqs, { ...opts, seconds: 2 }); // warm-up
-  const r = await wrk(server.url, reqs, opts);
+  const r = await measure(server, reqs);
   const ok = r.requestsPerSecond >= minRps && (maxP99 === undefined || r.p99ms < maxP99) && r.non2xx === 0;
   results.push({ name, target: `≥ ${minRps}/s${maxP99 ? `, p99 < ${maxP99} ms` : ''}`, ok, detail: `${Math.round(r.requestsPerSecond)} req/s, p50 ${r.p50ms.toFixed(2)} ms, p99 ${r.p99ms.toFixed(2)} ms, non-2xx ${r.non2xx}` });
   return r;
@@ -48,6 +58,7 @@ async function load(name: string, reqs: RawRequest | RawRequest[], minRps: numbe
 
 let bareRps = 0;
 let getRps = 0;
+const cpu: { name: string; micros: number }[] = [];
 try {
   const ssm = new SSMClient({ endpoint: server.url, region: 'us-east-1', credentials: ADMIN, maxAttempts: 1 });
   // PutParameter, unbatched: one call per parameter, 32 in flight.
@@ -79,7 +90,9 @@ try {
   await new Promise((r) => setTimeout(r, Number(values.settle) * 1000));
   const getOne = await signed('GetParameter', { Name: '/bench/one' });
   const sample = await check(getOne);
-  getRps = (await load('GetParameter (String)', getOne, 20_000, 20)).requestsPerSecond;
+  const get = await load('GetParameter (String)', getOne, 20_000, 20);
+  getRps = get.requestsPerSecond;
+  cpu.push({ name: 'GetParameter (String), capstan server', micros: get.cpuMicros });
 
   const getSecret = await signed('GetParameter', { Name: '/bench/secret', WithDecryption: true });
   if (!(await check(getSecret)).includes('correct horse')) throw new Error('the SecureString did not decrypt');
@@ -99,7 +112,9 @@ try {
   const bare = await startBareNode(sample);
   try {
     await wrk(bare.url, getOne, { ...opts, seconds: 2 });
-    bareRps = (await wrk(bare.url, getOne, opts)).requestsPerSecond;
+    const b = await measure(bare, getOne);
+    bareRps = b.requestsPerSecond;
+    cpu.push({ name: 'GetParameter\'s response, bare node:http', micros: b.cpuMicros });
   } finally {
     await bare.stop();
   }
@@ -111,4 +126,6 @@ try {
 
 console.log(`Parameter Store on ${values.engine}, ${opts.connections} connections, ${opts.seconds} s per run, wrk in its own process`);
 for (const r of results) console.log(`  ${r.ok ? 'ok  ' : 'MISS'} ${r.name.padEnd(62)} ${r.target.padEnd(22)} ${r.detail}`);
+// All of the process's threads (the audit writer's too), from /proc, divided by the responses wrk counted.
+for (const c of cpu) console.log(`  CPU per request  ${c.name.padEnd(52)} ${c.micros.toFixed(1)} µs`);
 if (results.some((r) => !r.ok)) process.exitCode = 1;

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import type { AuditEventRow } from './tables.js';
 import type { AuditRecord } from './trail.js';
 
 /**
@@ -16,25 +17,57 @@ db.pragma('busy_timeout = 5000');
 const insertEvent = db.prepare(
   'insert into audit_events (event_id, request_id, account_id, region, event_time, event_source, event_name, read_only, principal_arn, ' +
   'principal_id, principal_type, username, access_key_id, source_ip, user_agent, error_code, error_message, request_parameters, resources) values ' +
-  '(@event_id, @request_id, @account_id, @region, @event_time, @event_source, @event_name, @read_only, @principal_arn, ' +
-  '@principal_id, @principal_type, @username, @access_key_id, @source_ip, @user_agent, @error_code, @error_message, @request_parameters, @resources)');
+  '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
 const insertResource = db.prepare('insert into audit_resources (event_id, account_id, event_time, resource_type, resource_name) values (?, ?, ?, ?, ?)');
-const writeBatch = db.transaction((batch) => {
-  for (const r of batch) {
-    insertEvent.run(r.event);
-    for (const res of r.resources) insertResource.run(r.event.event_id, r.event.account_id, r.event.event_time, res.type, res.name);
+// A row is [event columns in table order..., [type, name, type, name, ...]].
+const writeRows = db.transaction((rows, from, to) => {
+  for (let i = from; i < to; i++) {
+    const row = rows[i];
+    const resources = row.pop();
+    insertEvent.run(row);
+    for (let j = 0; j < resources.length; j += 2) insertResource.run(row[0], row[2], row[4], resources[j], resources[j + 1]);
   }
 });
 parentPort.on('message', (m) => {
   try {
+    const rows = JSON.parse(m.batch);
     // Short transactions: the server's own writes wait for this lock, and they block while waiting.
-    for (let i = 0; i < m.batch.length; i += 500) writeBatch.immediate(m.batch.slice(i, i + 500));
+    for (let i = 0; i < rows.length; i += 500) writeRows.immediate(rows, i, Math.min(rows.length, i + 500));
     parentPort.postMessage({ seq: m.seq });
   } catch (e) {
     parentPort.postMessage({ seq: m.seq, error: String(e && e.message || e) });
   }
 });
 `;
+
+/** The event columns in table order: a row travels to the worker as these values, then its resources. */
+const EVENT_COLUMNS = [
+  'event_id', 'request_id', 'account_id', 'region', 'event_time', 'event_source', 'event_name', 'read_only', 'principal_arn',
+  'principal_id', 'principal_type', 'username', 'access_key_id', 'source_ip', 'user_agent', 'error_code', 'error_message', 'request_parameters', 'resources',
+] as const satisfies readonly (keyof AuditEventRow)[];
+
+/**
+ * One record as the worker reads it: a JSON array of the event's columns, then its resources as
+ * `[type, name, type, name, …]`. Records wait for their batch as these flat strings rather than
+ * as object graphs (which outlived young-generation collection and were cloned field by field
+ * on their way to the worker).
+ */
+export function encodeRecord(rec: AuditRecord): string {
+  const e = rec.event;
+  const pairs: string[] = [];
+  for (const r of rec.resources) pairs.push(r.type, r.name);
+  return JSON.stringify([e.event_id, e.request_id, e.account_id, e.region, e.event_time, e.event_source, e.event_name, e.read_only, e.principal_arn, e.principal_id, e.principal_type, e.username, e.access_key_id, e.source_ip, e.user_agent, e.error_code, e.error_message, e.request_parameters, e.resources, pairs]);
+}
+
+/** The inverse of encodeRecord, for writing from this thread should the worker be gone. */
+export function decodeRecord(text: string): AuditRecord {
+  const row = JSON.parse(text) as unknown[];
+  const event = Object.fromEntries(EVENT_COLUMNS.map((c, i) => [c, row[i]])) as unknown as AuditEventRow;
+  const pairs = row[EVENT_COLUMNS.length] as string[];
+  const resources: AuditRecord['resources'] = [];
+  for (let i = 0; i < pairs.length; i += 2) resources.push({ type: pairs[i]!, name: pairs[i + 1]! });
+  return { event, resources };
+}
 
 /**
  * Writes audit batches to an SQLite store from a worker thread with its own connection, so
@@ -69,12 +102,13 @@ export class SqliteAuditWriter {
     return this.dead === undefined;
   }
 
-  write(batch: AuditRecord[]): Promise<void> {
+  /** Writes records made by encodeRecord. */
+  write(batch: readonly string[]): Promise<void> {
     if (this.dead) return Promise.reject(this.dead);
     const seq = ++this.seq;
     return new Promise((resolve, reject) => {
       this.pending.set(seq, { resolve, reject });
-      this.worker.postMessage({ seq, batch });
+      this.worker.postMessage({ seq, batch: `[${batch.join(',')}]` });
     });
   }
 

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../store/database.js';
-import { SqliteAuditWriter } from './sqlite-writer.js';
+import { decodeRecord, encodeRecord, SqliteAuditWriter } from './sqlite-writer.js';
 import type { AuditEventRow, AuditResourceRow, AuditTables } from './tables.js';
 
 export interface AuditRecord {
@@ -24,13 +24,23 @@ const MAX_BUFFER = 2_000;
 const BATCH = 200;
 
 /**
+ * PostgreSQL text cannot hold U+0000, and one such value fails the statement that writes the
+ * whole batch: a caller could erase the records of everyone's calls around its own by putting
+ * a NUL in a refused input (echoed in the error message). It is stored as U+FFFD instead.
+ */
+function withoutNul<T>(v: T): T {
+  return (typeof v === 'string' && v.includes('\0') ? v.replaceAll('\0', '\uFFFD') : v) as T;
+}
+
+/**
  * The audit trail. Records are buffered and written in batches so that auditing every call
  * does not halve the throughput of the hot read paths; `flush()` runs on shutdown and
  * before every query, so what a caller did is visible to the next lookup.
  */
 export class AuditTrail {
   private readonly db: Kysely<AuditTables>;
-  private buffer: AuditRecord[] = [];
+  /** Records waiting for the next batch; encoded at once when the worker writes them. */
+  private buffer: (AuditRecord | string)[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private readonly sqliteWriter: SqliteAuditWriter | undefined;
@@ -49,7 +59,7 @@ export class AuditTrail {
   }
 
   record(rec: AuditRecord): void {
-    this.buffer.push(rec);
+    this.buffer.push(this.sqliteWriter ? encodeRecord(rec) : rec);
     if (this.buffer.length >= MAX_BUFFER) void this.flush();
     else if (!this.timer) {
       this.timer = setTimeout(() => void this.flush(), FLUSH_MS);
@@ -71,9 +81,10 @@ export class AuditTrail {
     return this.flushing;
   }
 
-  private async write(batch: AuditRecord[]): Promise<void> {
+  private async write(buffered: (AuditRecord | string)[]): Promise<void> {
+    if (this.sqliteWriter?.alive) return this.sqliteWriter.write(buffered.map((r) => (typeof r === 'string' ? r : encodeRecord(r))));
     // Should the writer thread ever die, the trail goes on from this thread rather than drop records.
-    if (this.sqliteWriter?.alive) return this.sqliteWriter.write(batch);
+    const batch = buffered.map((r) => (typeof r === 'string' ? decodeRecord(r) : r));
     if (this.engine === 'postgres') return this.writePostgres(batch);
     await this.db.transaction().execute(async (trx) => {
       for (let i = 0; i < batch.length; i += BATCH) {
@@ -93,8 +104,8 @@ export class AuditTrail {
    * starved the API of connections.
    */
   private async writePostgres(batch: AuditRecord[]): Promise<void> {
-    const col = <K extends keyof AuditEventRow>(k: K) => batch.map((r) => r.event[k]);
-    const resources = batch.flatMap((r) => r.resources.map((res) => [r.event.event_id, r.event.account_id, res.type, res.name, r.event.event_time] as const));
+    const col = <K extends keyof AuditEventRow>(k: K) => batch.map((r) => withoutNul(r.event[k]));
+    const resources = batch.flatMap((r) => r.resources.map((res) => [r.event.event_id, r.event.account_id, withoutNul(res.type), withoutNul(res.name), r.event.event_time] as const));
     await this.db.transaction().execute(async (trx) => {
       await sql`insert into audit_events (event_id, request_id, account_id, region, event_time, event_source, event_name, read_only, principal_arn,
           principal_id, principal_type, username, access_key_id, source_ip, user_agent, error_code, error_message, request_parameters, resources)

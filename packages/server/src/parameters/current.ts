@@ -20,6 +20,11 @@ export class CurrentRows {
     this.cache = core.database.engine === 'sqlite' ? new Map() : undefined;
   }
 
+  /** The cached row (null: known not to exist), or undefined when only the store can tell. */
+  peek(account: string, region: string, name: string): ParameterRow | null | undefined {
+    return this.cache?.get(`${account}|${region}|${name}`);
+  }
+
   async get(account: string, region: string, name: string): Promise<ParameterRow | undefined> {
     if (!this.cache) return parameterStore.get(this.db, account, region, name);
     const key = `${account}|${region}|${name}`;

@@ -68,6 +68,21 @@ export function parseReference(given: string, region: string, account: string): 
   return { name, selector: { kind: 'label', label: sel, text: `:${sel}` }, given };
 }
 
+/** The last name parsed for a call's input; calls rarely interleave between the two uses. */
+let lastParsed: { input: object; given: string; region: string; account: string; ref: ParameterReference | undefined } | undefined;
+
+/**
+ * parseReference for the name member of one call's input: IAM's resource ARN and the handler
+ * both need it, and the input object is the same for both, so it is usually parsed once.
+ */
+export function referenceIn(input: object, given: string, region: string, account: string): ParameterReference | undefined {
+  const last = lastParsed;
+  if (last && last.input === input && last.given === given && last.region === region && last.account === account) return last.ref;
+  const ref = parseReference(given, region, account);
+  lastParsed = { input, given, region, account, ref };
+  return ref;
+}
+
 /** Label rules: 1..100 of letters, digits, `.-_`; not starting with a digit, `aws` or `ssm`. */
 export function isValidLabel(label: string): boolean {
   return label.length >= 1 && label.length <= 100 && /^[a-zA-Z0-9_.-]+$/.test(label) && !/^[0-9]/.test(label) && !/^(aws|ssm)/i.test(label);

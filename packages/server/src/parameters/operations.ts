@@ -4,7 +4,7 @@ import { defineOperation, type AnyOperation } from '../protocol/registry.js';
 import { SSM } from '../protocol/services.js';
 import { tagListSchema, checkTagKeys } from '../tagging/index.js';
 import { parameterNotFound } from './errors.js';
-import { parameterArn, parseReference } from './names.js';
+import { parameterArn, parseReference, referenceIn } from './names.js';
 import { parameterReads, parameterWrites } from './slots.js';
 
 // Shapes and limits of the AmazonSSM model.
@@ -16,8 +16,8 @@ const stringFilter = z.object({ Key: z.string().min(1).max(132).regex(/^(tag:.+|
 const parameterType = z.enum(['String', 'StringList', 'SecureString']);
 
 /** The ARN IAM checks for a name as the caller gave it: a name or an ARN, with or without a selector. */
-function arnFor(call: CallContext, given: string): string {
-  const ref = safeReference(call, given);
+function arnFor(call: CallContext, given: string, input?: object): string {
+  const ref = safeReference(call, given, input);
   if (ref) return parameterArn(call.region, call.accountId, ref);
   const trimmed = given.trim();
   if (!trimmed.startsWith('arn:')) return parameterArn(call.region, call.accountId, trimmed);
@@ -27,9 +27,9 @@ function arnFor(call: CallContext, given: string): string {
   return selector < 0 ? trimmed : trimmed.slice(0, selector);
 }
 
-function safeReference(call: CallContext, given: string): string | undefined {
+function safeReference(call: CallContext, given: string, input?: object): string | undefined {
   try {
-    return parseReference(given, call.region, call.accountId)?.name;
+    return (input ? referenceIn(input, given, call.region, call.accountId) : parseReference(given, call.region, call.accountId))?.name;
   } catch {
     return undefined;
   }
@@ -69,8 +69,8 @@ export const parameterOperations: AnyOperation[] = [
     service: SSM,
     name: 'GetParameter',
     input: z.object({ Name: name, WithDecryption: z.boolean().optional() }),
-    resources: (i, c) => [arnFor(c, i.Name)],
-    handler: (i, c) => parameterReads(c.core).get(c, i.Name, i.WithDecryption ?? false),
+    resources: (i, c) => [arnFor(c, i.Name, i)],
+    handler: (i, c) => parameterReads(c.core).get(c, i.Name, i.WithDecryption ?? false, i),
   }),
   defineOperation({
     service: SSM,

@@ -2,7 +2,7 @@ import type { CallContext, Core } from '../protocol/context.js';
 import { isAwsError } from '../protocol/errors.js';
 import { invalidNextToken, parameterNotFound, parameterVersionNotFound, validation } from './errors.js';
 import { checkFilters, fromLegacy, matches, type StringFilter } from './filters.js';
-import { checkPath, parameterArn, parseReference, type Selector } from './names.js';
+import { checkPath, parameterArn, parseReference, referenceIn, type Selector } from './names.js';
 import { policiesOut, type StoredPolicy } from './policies.js';
 import { decryptValue, encryptedView } from './secure.js';
 import { currentRows } from './slots.js';
@@ -37,14 +37,21 @@ export class ParameterReads {
     this.db = core.database.db.withTables<ParameterTables>();
   }
 
-  /** One parameter by name, ARN, `name:version` or `name:label`. */
-  async get(call: CallContext, given: string, withDecryption: boolean) {
-    const ref = parseReference(given, call.region, call.accountId);
+  /**
+   * One parameter by name, ARN, `name:version` or `name:label`. `input`, when given, is the call's
+   * input object, whose name was already parsed for IAM. A cached current row is answered
+   * without waiting on anything: this is the hottest read there is.
+   */
+  async get(call: CallContext, given: string, withDecryption: boolean, input?: object) {
+    const ref = input ? referenceIn(input, given, call.region, call.accountId) : parseReference(given, call.region, call.accountId);
     if (!ref) throw parameterNotFound(`Parameter ${given} not found.`);
-    const row = await currentRows(this.core).get(call.accountId, call.region, ref.name);
+    const current = currentRows(this.core);
+    const cached = current.peek(call.accountId, call.region, ref.name);
+    const row = cached === undefined ? await current.get(call.accountId, call.region, ref.name) : (cached ?? undefined);
     if (!row) throw parameterNotFound(`Parameter ${ref.name} not found.`);
-    const version = await this.select(row, ref.selector);
-    return { Parameter: await this.parameterOut(call, row, version, withDecryption, ref.selector) };
+    const version = ref.selector.kind === 'latest' ? row : await this.select(row, ref.selector);
+    const value = version.type === 'SecureString' && withDecryption ? await this.valueOf(call, row.name, version, true) : plainValue(version);
+    return { Parameter: this.output(call, row, version, value, ref.selector) };
   }
 
   private async select(row: ParameterRow, selector: Selector): Promise<VersionFields> {
@@ -62,16 +69,19 @@ export class ParameterReads {
   }
 
   private async valueOf(call: CallContext, name: string, v: VersionFields, withDecryption: boolean): Promise<string> {
-    if (v.type !== 'SecureString') return v.value ?? '';
-    if (!withDecryption) return encryptedView(v.secret!);
+    if (v.type !== 'SecureString' || !withDecryption) return plainValue(v);
     return decryptValue(call, parameterArn(call.region, call.accountId, name), v.secret!);
   }
 
   private async parameterOut(call: CallContext, row: ParameterRow, v: VersionFields, withDecryption: boolean, selector?: Selector) {
+    return this.output(call, row, v, await this.valueOf(call, row.name, v, withDecryption), selector);
+  }
+
+  private output(call: CallContext, row: ParameterRow, v: VersionFields, value: string, selector?: Selector) {
     return {
       Name: row.name,
       Type: v.type,
-      Value: await this.valueOf(call, row.name, v, withDecryption),
+      Value: value,
       Version: v.version,
       ...(selector && selector.kind !== 'latest' ? { Selector: selector.text } : {}),
       LastModifiedDate: new Date(v.modified_at),
@@ -202,6 +212,11 @@ export class ParameterReads {
     const more = versions.length > max;
     return { Parameters: items, ...(more ? { NextToken: encodeToken({ for: tokenScope, after: page[page.length - 1]!.version }) } : {}) };
   }
+}
+
+/** What a read shows as the value without decrypting: the text, or a SecureString's envelope view. */
+function plainValue(v: VersionFields): string {
+  return v.type === 'SecureString' ? encryptedView(v.secret!) : (v.value ?? '');
 }
 
 /** Path and name filters become index ranges, so a listing does not read the whole account. */

@@ -58,7 +58,7 @@ export async function runCall(core: Core, wire: WireCall): Promise<CallOutcome> 
     auth = await authenticate(core, wire, now);
   } catch (err) {
     const error = toAwsError(err, wire);
-    audit(core, wire, { requestId, now, principal: undefined, region: '', accessKeyId: '', params: undefined, resources: [], error });
+    audit(core, wire, factsOf(wire), { requestId, now, principal: undefined, region: '', accessKeyId: '', params: undefined, resources: NO_RESOURCES, error });
     return { requestId, error };
   }
   return perform(core, wire, auth, requestId, now);
@@ -72,56 +72,116 @@ export function invokeAs(core: Core, call: InternalCall): Promise<CallOutcome> {
 }
 
 async function perform(core: Core, wire: CallOrigin, auth: Authenticated, requestId: string, now: number): Promise<CallOutcome> {
-  const { op, service } = wire;
+  const { op } = wire;
   const { principal, region, accessKeyId } = auth;
+  const facts = factsOf(wire);
   let params: unknown;
-  let resources: string[] = [];
+  let resources: readonly string[] = NO_RESOURCES;
   try {
-    if (!core.throttle.take(principal.accountId, `${service.key}:${throttleKindOf(op)}`)) {
+    if (!core.throttle.take(principal.accountId, facts.family)) {
       throw new AwsError('ThrottlingException', 'Rate exceeded', { messageMember: 'message' });
     }
     const raw = wire.decodeInput();
     params = raw;
-    const sensitive = op.sensitive ? new Set(op.sensitive) : undefined;
-    const input = parseInput(op.input, raw, sensitive);
-    const who = principal;
-    const call: CallContext = {
-      requestId,
-      accountId: principal.accountId,
-      region,
-      principal,
-      sourceIp: wire.sourceIp,
-      userAgent: wire.userAgent,
-      now,
-      core,
-      authorize: (action, res) => authorize({ principal: who, action, resources: res, context: conditionContext(wire, call, undefined), tags: core.resourceTags }),
-      isAllowed: (action, resource) =>
-        authorize({ principal: who, action, resources: [resource], context: conditionContext(wire, call, undefined), tags: core.resourceTags }).then(
-          () => true,
-          (e: unknown) => {
-            if (isAwsError(e) && e.code === 'AccessDeniedException') return false;
-            throw e;
-          },
-        ),
-    };
-    resources = op.resources ? await op.resources(input, call) : ['*'];
+    const input = parseInput(op.input, raw, facts.sensitive);
+    const call = new Call(requestId, principal, region, now, core, wire);
+    if (op.resources) {
+      // Most operations form their ARNs synchronously; awaiting a plain array would still cost a turn.
+      const formed = op.resources(input, call);
+      resources = Array.isArray(formed) ? formed : await formed;
+    } else resources = ANY_RESOURCE;
     if (op.authorization !== 'none') {
-      await authorize({
-        principal,
-        action: actionOf(op),
-        resources,
-        context: conditionContext(wire, call, op.conditionKeys?.(input)),
-        tags: core.resourceTags,
-      });
+      const extra = op.conditionKeys?.(input);
+      await authorize({ principal, action: facts.action, resources, context: extra ? { ...call.conditions(), ...extra } : call.conditions(), tags: core.resourceTags });
     }
     const output = await op.handler(input, call);
-    audit(core, wire, { requestId, now, principal, region, accessKeyId, params, resources });
+    audit(core, wire, facts, { requestId, now, principal, region, accessKeyId, params, resources });
     return { requestId, output };
   } catch (err) {
     const error = toAwsError(err, wire);
-    audit(core, wire, { requestId, now, principal, region, accessKeyId, params, resources, error });
+    audit(core, wire, facts, { requestId, now, principal, region, accessKeyId, params, resources, error });
     return { requestId, error };
   }
+}
+
+const NO_RESOURCES: readonly string[] = [];
+const ANY_RESOURCE: readonly string[] = ['*'];
+
+/**
+ * One authenticated call. Its methods live on the prototype and its condition context is built
+ * on first use, so a call that needs neither allocates nothing for them.
+ */
+class Call implements CallContext {
+  readonly accountId: string;
+  readonly sourceIp: string;
+  readonly userAgent: string;
+  private readonly secureTransport: boolean;
+  private context: ConditionContext | undefined;
+
+  constructor(
+    readonly requestId: string,
+    readonly principal: Principal,
+    readonly region: string,
+    readonly now: number,
+    readonly core: Core,
+    origin: CallOrigin,
+  ) {
+    // Only what conditions need: the signed request (and its Authorization header) stays out of reach of handlers.
+    this.accountId = principal.accountId;
+    this.sourceIp = origin.sourceIp;
+    this.userAgent = origin.userAgent;
+    this.secureTransport = origin.secureTransport;
+  }
+
+  /** The global condition keys of this call; shared, so never modified. */
+  conditions(): ConditionContext {
+    this.context ??= {
+      'aws:SourceIp': this.sourceIp,
+      'aws:SecureTransport': this.secureTransport,
+      'aws:CurrentTime': isoTime(this.now),
+      'aws:EpochTime': Math.floor(this.now / 1000),
+      'aws:RequestedRegion': this.region,
+      'aws:UserAgent': this.userAgent,
+    };
+    return this.context;
+  }
+
+  authorize(action: string, resources: readonly string[]): Promise<void> {
+    return authorize({ principal: this.principal, action, resources, context: this.conditions(), tags: this.core.resourceTags });
+  }
+
+  isAllowed(action: string, resource: string): Promise<boolean> {
+    return this.authorize(action, [resource]).then(
+      () => true,
+      (e: unknown) => {
+        if (isAwsError(e) && e.code === 'AccessDeniedException') return false;
+        throw e;
+      },
+    );
+  }
+}
+
+/** What the pipeline needs of an operation on every call, worked out once per operation. */
+interface OperationFacts {
+  readonly serviceKey: string;
+  /** Throttle family, `ssm:read`. */
+  readonly family: string;
+  readonly action: string;
+  readonly readOnly: 0 | 1;
+  readonly sensitive: ReadonlySet<string> | undefined;
+}
+
+const operationFacts = new WeakMap<AnyOperation, OperationFacts>();
+
+function factsOf(wire: CallOrigin): OperationFacts {
+  const { op, service } = wire;
+  let facts = operationFacts.get(op);
+  if (facts === undefined || facts.serviceKey !== service.key) {
+    const kind = throttleKindOf(op);
+    facts = { serviceKey: service.key, family: `${service.key}:${kind}`, action: actionOf(op), readOnly: kind === 'read' ? 1 : 0, sensitive: op.sensitive ? new Set(op.sensitive) : undefined };
+    operationFacts.set(op, facts);
+  }
+  return facts;
 }
 
 interface Authenticated {
@@ -179,20 +239,10 @@ function isoTime(ms: number): string {
   return isoText;
 }
 
-function conditionContext(wire: CallOrigin, call: CallContext, extra: ConditionContext | undefined): ConditionContext {
-  return {
-    'aws:SourceIp': wire.sourceIp,
-    'aws:SecureTransport': wire.secureTransport,
-    'aws:CurrentTime': isoTime(call.now),
-    'aws:EpochTime': Math.floor(call.now / 1000),
-    'aws:RequestedRegion': call.region,
-    'aws:UserAgent': wire.userAgent,
-    ...extra,
-  };
-}
-
 export function toAwsError(err: unknown, wire?: CallOrigin): AwsError {
   if (isAwsError(err)) return err;
+  // PostgreSQL text cannot hold U+0000 (22021): a caller's value, refused before anything was stored.
+  if ((err as { code?: unknown })?.code === '22021') return new AwsError('ValidationException', '1 validation error detected: a value contains the character U+0000, which cannot be stored');
   // An unexpected failure: keep its detail in the server log, give the caller nothing to exploit.
   const where = wire ? `${wire.service.key}:${wire.op.name}` : 'request';
   console.error(`internal error in ${where}:`, err);
@@ -206,14 +256,15 @@ interface AuditFacts {
   region: string;
   accessKeyId: string;
   params: unknown;
-  resources: string[];
+  resources: readonly string[];
   error?: AwsError;
 }
 
-function audit(core: Core, wire: CallOrigin, f: AuditFacts): void {
+function audit(core: Core, wire: CallOrigin, facts: OperationFacts, f: AuditFacts): void {
   const { op } = wire;
   const p = f.principal;
-  const resources = f.resources.filter((r) => r !== '*').map((arn) => ({ type: resourceTypeOf(arn), name: arn }));
+  const resources: { type: string; name: string }[] = [];
+  for (const arn of f.resources) if (arn !== '*') resources.push({ type: resourceTypeOf(arn), name: arn });
   core.audit.record({
     event: {
       event_id: timeOrderedId(f.now),
@@ -223,36 +274,54 @@ function audit(core: Core, wire: CallOrigin, f: AuditFacts): void {
       event_time: f.now,
       event_source: wire.service.eventSource,
       event_name: op.name,
-      read_only: throttleKindOf(op) === 'read' ? 1 : 0,
+      read_only: facts.readOnly,
       principal_arn: p?.arn ?? '',
       principal_id: p?.userId ?? '',
       principal_type: p ? (p.kind === 'user' ? 'IAMUser' : 'AssumedRole') : '',
       username: p?.name ?? '',
       access_key_id: f.accessKeyId,
       source_ip: wire.sourceIp,
-      user_agent: wire.userAgent.slice(0, 1024),
+      user_agent: wire.userAgent.length > 1024 ? wire.userAgent.slice(0, 1024) : wire.userAgent,
       error_code: f.error?.code ?? null,
       error_message: f.error ? f.error.message.slice(0, 1024) : null,
       request_parameters: JSON.stringify(redact(f.params ?? null, op.sensitive)),
-      resources: JSON.stringify(resources),
+      resources: resources.length ? JSON.stringify(resources) : '[]',
     },
     resources,
   });
 }
 
-const resourceTypes = new Map<string, string>();
+/** Resource type names by service, then by the ARN's resource type (`parameter` → `AWS::SSM::Parameter`). */
+const resourceTypes = new Map<string, Map<string, string>>();
+let resourceTypeCount = 0;
 
 /** `arn:aws:ssm:…:parameter/x` → `AWS::SSM::Parameter`, remembered per service and type. */
 function resourceTypeOf(arn: string): string {
-  const parts = arn.split(':', 6);
-  const service = parts[2] ?? '';
-  const rest = arn.slice(parts.slice(0, 5).join(':').length + 1);
-  const raw = rest.split(/[/:]/, 1)[0] ?? '';
-  const key = `${service}:${raw}`;
-  let type = resourceTypes.get(key);
+  // arn:partition:service:region:account:resource — the resource type ends at its first '/' or ':'.
+  const c1 = arn.indexOf(':');
+  const c2 = c1 < 0 ? -1 : arn.indexOf(':', c1 + 1);
+  const c3 = c2 < 0 ? -1 : arn.indexOf(':', c2 + 1);
+  const c4 = c3 < 0 ? -1 : arn.indexOf(':', c3 + 1);
+  const c5 = c4 < 0 ? -1 : arn.indexOf(':', c4 + 1);
+  const service = c2 < 0 ? '' : arn.slice(c2 + 1, c3 < 0 ? arn.length : c3);
+  let raw = '';
+  if (c5 >= 0) {
+    let end = c5 + 1;
+    while (end < arn.length && arn.charCodeAt(end) !== SLASH && arn.charCodeAt(end) !== COLON) end++;
+    raw = arn.slice(c5 + 1, end);
+  }
+  let types = resourceTypes.get(service);
+  let type = types?.get(raw);
   if (type === undefined) {
     type = `AWS::${service.toUpperCase()}::${raw.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase())}`;
-    if (resourceTypes.size < 1000) resourceTypes.set(key, type);
+    if (resourceTypeCount < 1000) {
+      if (!types) resourceTypes.set(service, (types = new Map()));
+      types.set(raw, type);
+      resourceTypeCount++;
+    }
   }
   return type;
 }
+
+const SLASH = 0x2f;
+const COLON = 0x3a;

@@ -405,6 +405,22 @@ describe('verifies what the SDK signer produces', () => {
     assert.equal(parsed.requestTime.getTime(), date.getTime());
   });
 
+  test('a credential scope far longer than any real one (a 1,500-character region) verifies', async () => {
+    const region = 'r'.repeat(1500);
+    assert.equal(assertVerifies(await sign(jsonCall({ region }))).region, region);
+  });
+
+  test('a scope with non-ASCII characters is signed over its UTF-8 bytes, as the SDK signs it', async () => {
+    assert.equal(assertVerifies(await sign(jsonCall({ region: 'eu-zürich-1' }))).region, 'eu-zürich-1');
+  });
+
+  test('requests signed in the same second and in the next each carry their own time', async () => {
+    const later = at(T0, 1000);
+    for (const date of [T0, T0, later, T0]) {
+      assert.equal(assertVerifies(await sign(jsonCall({ date })), { now: later }).requestTime.getTime(), date.getTime());
+    }
+  });
+
   test('an endpoint accepting several signing names accepts each of them', async () => {
     const req = await sign(jsonCall({ service: 'ec2messages' }));
     assert.equal(assertVerifies(req, { services: ['ssm', 'ec2messages'] }).service, 'ec2messages');
