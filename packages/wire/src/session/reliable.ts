@@ -578,7 +578,8 @@ export class ReliableStream {
         return b;
       }
     }
-    return Buffer.allocUnsafeSlow(Math.max(size, POOLED_SIZE));
+    // Large enough that Node gives it memory of its own, never a slice of the shared pool.
+    return Buffer.allocUnsafe(Math.max(size, POOLED_SIZE));
   }
 
   /**
