@@ -125,7 +125,10 @@ export class Invocations {
           });
         // Marked started but never sent (the server stopped between the two): send it now.
         if (!cmd) return await this.send(task, region, inv, now);
-        return this.changed(inv, COMMAND_STATUS[cmd.status] ?? 'IN_PROGRESS', cmd.status_details, now);
+        const change = this.changed(inv, COMMAND_STATUS[cmd.status] ?? 'IN_PROGRESS', cmd.status_details, now);
+        // Sent, but the server stopped before it recorded the command as the invocation's: record it now.
+        if (!inv.execution_id) return { ...(change ?? { status: inv.status, status_details: inv.status_details }), execution_id: inv.token };
+        return change;
       }
       if (task.task_type === 'AUTOMATION') {
         if (!inv.execution_id) return await this.send(task, region, inv, now);

@@ -13,6 +13,7 @@ import {
   RegisterTaskWithMaintenanceWindowCommand,
   UpdateMaintenanceWindowCommand,
 } from '@aws-sdk/client-ssm';
+import { sql } from 'kysely';
 import { onEveryEngine } from '../test-support/engines.js';
 import type { Engine } from '../test-support/server.js';
 import { Harness, HOUR, MINUTE, SECOND, shellTask } from './test-support/harness.js';
@@ -224,5 +225,27 @@ onEveryEngine('Maintenance Windows', (engine: Engine) => {
     assert.deepEqual(tasks.map((t) => t.Status), ['SUCCESS', 'CANCELLED'], 'the running task finished; the next was not started');
     assert.ok(!h.received.some((r) => r.script.includes('task:after-stuck')));
     await h.ssm().send(new UpdateMaintenanceWindowCommand({ WindowId: hourly, Enabled: false }));
+  });
+
+  test('a command sent for an invocation whose record was lost (the server stopped between the two) becomes its ExecutionId, and is not sent again', async () => {
+    const a = await h.node();
+    const windowId = await h.window({ Name: 'lost-record', Schedule: 'rate(1 day)', Duration: 2, Cutoff: 0, AllowUnassociatedTargets: true });
+    await h.ssm().send(new RegisterTaskWithMaintenanceWindowCommand({ WindowId: windowId, TaskType: 'RUN_COMMAND', TaskArn: 'AWS-RunShellScript', Targets: [{ Key: 'InstanceIds', Values: [a.instanceId] }], MaxConcurrency: '1', MaxErrors: '0', TaskInvocationParameters: shellTask('lost-record') }));
+    h.holdPattern = /task:lost-record/;
+    h.clock.advance(24 * HOUR);
+    const sent = await h.settle(async () => h.received.find((r) => r.script.includes('task:lost-record')));
+    // What a kill between SendCommand and recording its id leaves: the invocation without its command.
+    await sql`update maintenance_window_invocations set execution_id = '' where execution_id = ${sent.job.id}`.execute(h.t.server.core.database.db);
+    h.holdPattern = undefined;
+    const [e] = await h.settle(async () => {
+      const l = await h.executions(windowId);
+      return l.length === 1 && l[0]!.Status === 'SUCCESS' && l;
+    });
+    const [task] = await h.tasks(e!.WindowExecutionId!);
+    const [inv] = await h.invocations(e!.WindowExecutionId!, task!.TaskExecutionId!);
+    assert.equal(inv!.Status, 'SUCCESS');
+    assert.equal(inv!.ExecutionId, sent.job.id, 'the invocation names the command the node ran');
+    assert.equal(h.received.filter((r) => r.script.includes('task:lost-record')).length, 1, 'the command was not sent again');
+    await h.ssm().send(new UpdateMaintenanceWindowCommand({ WindowId: windowId, Enabled: false }));
   });
 });
