@@ -30,7 +30,16 @@ interface Conn {
   sock: net.Socket;
   busy: { dueAt: number } | undefined;
   buf: Buffer;
+  /** When its last response arrived: a connection idle near the server's keep-alive timeout is not reused. */
+  idleSince: number;
+  /** Closed by this client for being stale: already replaced. */
+  retired?: boolean;
 }
+
+// The server closes a keep-alive connection idle for 5 s (Node's default, announced as
+// `Keep-Alive: timeout=5`); a request written as it does so is lost to the race every HTTP/1.1
+// client knows, so, as well-behaved clients do, one idle this long is replaced instead of reused.
+const STALE_MS = 4_000;
 
 async function run(m: Extract<ToReads, { type: 'start' }>): Promise<void> {
   const url = new URL(m.url);
@@ -53,7 +62,12 @@ async function run(m: Extract<ToReads, { type: 'start' }>): Promise<void> {
 
   const dispatch = (c: Conn) => {
     if (stopping) return;
-    if (head >= queue.length) return void idle.push(c);
+    if (!c.busy && now() - c.idleSince > STALE_MS) {
+      c.retired = true;
+      c.sock.destroy();
+      c = open();
+    }
+    if (head >= queue.length) return void (c.idleSince = now(), idle.push(c));
     const next = queue[head++]!;
     if (head > 4096 && head * 2 > queue.length) (queue.splice(0, head), (head = 0));
     c.busy = { dueAt: next.dueAt };
@@ -87,16 +101,17 @@ async function run(m: Extract<ToReads, { type: 'start' }>): Promise<void> {
   };
 
   const open = (): Conn => {
-    const c: Conn = { sock: net.connect({ host: url.hostname, port: Number(url.port), noDelay: true }), busy: undefined, buf: Buffer.alloc(0) };
+    const c: Conn = { sock: net.connect({ host: url.hostname, port: Number(url.port), noDelay: true }), busy: undefined, buf: Buffer.alloc(0), idleSince: now() };
     c.sock.setTimeout(TIMEOUT_MS, () => c.busy && c.sock.destroy(new Error(`no answer within ${TIMEOUT_MS} ms`)));
     c.sock.on('data', (d: Buffer) => onData(c, d));
     c.sock.on('error', (e) => (lastError = e.message));
     c.sock.on('close', () => {
+      const retired = c.retired;
       if (c.busy) finish(c, lastError ?? 'connection closed');
       const at = idle.indexOf(c);
       if (at >= 0) idle.splice(at, 1);
       // A connection the server closed is replaced, as any keep-alive client would.
-      if (!stopping) dispatch(open());
+      if (!stopping && !retired) dispatch(open());
     });
     return c;
   };
