@@ -128,7 +128,8 @@ async function shell(id: string): Promise<{ out: string; err: string }> {
   const end = runTerminal(s.channel, { stdin, stdout, stderr }).finally(() => (ended = true));
   if (await s.channel.ready.then(() => true, () => false)) {
     stdin.write('echo $((6*7))\r');
-    await until('the shell to answer', async () => (/^42\r?$/m.test(out) || ended ? true : undefined)).catch((e: Error) => assert.fail(`${e.message}; it printed ${JSON.stringify(out)}, on stderr ${JSON.stringify(err)}`));
+    // Typed before the shell's first prompt, the answer lands after that prompt: "# 42".
+    await until('the shell to answer', async () => (/^(?:[#$] )?42\r?$/m.test(out) || ended ? true : undefined)).catch((e: Error) => assert.fail(`${e.message}; it printed ${JSON.stringify(out)}, on stderr ${JSON.stringify(err)}`));
     stdin.write('exit\r');
   }
   await end;
@@ -174,7 +175,7 @@ test('a bundled agent registers, comes Online and runs a command, and knows how 
   assert.equal(r.Status, 'Success', r.StandardErrorContent);
   assert.equal(r.StandardOutputContent, 'hi\n0.1.0\n');
   // node-pty's JavaScript is inside the bundle, its addon beside it.
-  assert.match((await shell(id)).out, /^42\r?$/m, agent.output());
+  assert.match((await shell(id)).out, /^(?:[#$] )?42\r?$/m, agent.output());
   agent.p.kill('SIGTERM');
   assert.equal(await agent.exited, 0, agent.output());
 });
@@ -192,13 +193,13 @@ test('the executable opens interactive shells with the pty addon beside it, and 
   await online(id);
 
   const without = await shell(id);
-  assert.doesNotMatch(without.out, /^42/m);
+  assert.doesNotMatch(without.out, /^(?:[#$] )?42/m);
   assert.match(without.err, new RegExp(`node-pty's native addon ${ptyAddon.replace(/\./g, '\\.')}, which is not installed \\(looked for ${join(dir, ptyAddon)} and `), agent.output());
 
   // Placed beside it, the addon is found by the running agent at the next shell.
   copyFileSync(join(out, ptyAddon), join(dir, ptyAddon));
   const withAddon = await shell(id);
-  assert.match(withAddon.out, /^42\r?$/m, agent.output());
+  assert.match(withAddon.out, /^(?:[#$] )?42\r?$/m, agent.output());
   agent.p.kill('SIGTERM');
   assert.equal(await agent.exited, 0, agent.output());
 });
@@ -236,7 +237,7 @@ test('install-agent.sh, piped from the server: installs the executable, register
   assert.match(r.StandardOutputContent!, /ok\s+identity/);
   // The executable in PREFIX/bin finds the pty addon the script put in PREFIX/lib/capstan-agent.
   assert.match(first.stdout, new RegExp(`installed ${join(prefix, 'lib', 'capstan-agent', ptyAddon)} \\(interactive shells\\)`));
-  assert.match((await shell(id)).out, /^42\r?$/m, agent.output());
+  assert.match((await shell(id)).out, /^(?:[#$] )?42\r?$/m, agent.output());
   agent.p.kill('SIGTERM');
   assert.equal(await agent.exited, 0, agent.output());
 
