@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { isLoopbackHost } from '@capstan/wire';
 
 /** How the agent trusts its server's certificate; kept with the identity. */
 export interface Trust {
@@ -10,12 +10,6 @@ export interface Trust {
   caFile?: string;
   /** SHA-256 fingerprint of the server's certificate (hex, colons optional): trusts exactly that certificate. */
   pinSha256?: string;
-}
-
-export function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  if (h === 'localhost' || h === '::1') return true;
-  return isIP(h) === 4 && h.startsWith('127.');
 }
 
 const normalise = (fp: string) => fp.replace(/[^0-9a-f]/gi, '').toUpperCase();
@@ -27,7 +21,7 @@ const normalise = (fp: string) => fp.replace(/[^0-9a-f]/gi, '').toUpperCase();
 export function checkEndpoint(endpoint: string, trust: Trust = {}): URL {
   const url = new URL(endpoint);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`${endpoint}: the endpoint must be http(s)://`);
-  if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
     throw new Error(`${endpoint} is not on this machine: use https:// (with --ca-file or --pin-sha256 for a private certificate); plain http is only for loopback`);
   }
   if (trust.pinSha256 && normalise(trust.pinSha256).length !== 64) throw new Error(`--pin-sha256 must be a SHA-256 fingerprint (64 hex digits), not ${trust.pinSha256}`);

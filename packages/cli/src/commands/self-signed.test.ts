@@ -4,12 +4,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { isLoopbackHost, loadOrCreateCertificate, selfSignedCertificate } from './self-signed.js';
-
-test('loopback is 127.0.0.0/8, ::1 and localhost; every other address is not', () => {
-  for (const h of ['127.0.0.1', '127.0.0.2', '127.255.255.254', '::1', '[::1]', 'localhost', 'LOCALHOST', '::ffff:127.0.0.1']) assert.equal(isLoopbackHost(h), true, h);
-  for (const h of ['0.0.0.0', '::', '10.0.0.5', '192.168.1.2', 'capstan.example.net', '128.0.0.1', '::ffff:10.0.0.1', '127.example.net']) assert.equal(isLoopbackHost(h), false, h);
-});
+import { loadOrCreateCertificate, selfSignedCertificate } from './self-signed.js';
 
 test('the self-signed certificate: ECDSA P-256, its own issuer, the names given, ten years, and the key matches', () => {
   const now = new Date('2026-11-26T12:00:00Z');

@@ -22,14 +22,6 @@ export interface ServerCertificate {
   created: boolean;
 }
 
-/** 127.0.0.0/8, ::1 and `localhost` reach only this machine; every other address (0.0.0.0 included) may not. */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
-  if (h.startsWith('::ffff:')) return isLoopbackHost(h.slice(7));
-  return isIP(h) === 4 && h.startsWith('127.');
-}
-
 /** The certificate in `<dataDir>/tls`, made on first use; the key file is 0600. */
 export function loadOrCreateCertificate(dataDir: string, names: readonly string[] = []): ServerCertificate {
   const dir = join(dataDir, 'tls');

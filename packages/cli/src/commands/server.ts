@@ -2,9 +2,10 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startServer, type RunningServer } from '@capstan/server';
+import { isLoopbackHost } from '@capstan/wire';
 import { startLocalAgent } from '../local-agent.js';
 import { disableCoreDumps } from './core-dumps.js';
-import { isLoopbackHost, loadOrCreateCertificate, type ServerCertificate } from './self-signed.js';
+import { loadOrCreateCertificate, type ServerCertificate } from './self-signed.js';
 
 export function parseListen(text: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text);

@@ -1,14 +1,8 @@
-import { isIP } from 'node:net';
 import WebSocket from 'ws';
+import { isLoopbackHost } from '@capstan/wire';
 import { ClientChannel, type ClientChannelOptions, type OpenStreamSocket, type StreamSocket } from '@capstan/wire/session';
 
 export { ClientChannel, CLIENT_VERSION, type SessionEnd } from '@capstan/wire/session';
-
-/** 127.0.0.0/8, ::1 and `localhost`: the only hosts a session's stream may reach without TLS. */
-function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || (isIP(h) === 4 && h.startsWith('127.'));
-}
 
 /**
  * Stream sockets with `ws`: an all-zero mask (see the agent's session socket; the frames stay
