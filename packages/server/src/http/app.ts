@@ -30,9 +30,9 @@ export function buildApp(core: Core, options: AppOptions = {}): FastifyInstance 
     // X-Forwarded-For entry); what the client wrote to the left of it is its own claim.
     trustProxy: trustProxy ? (_address: string, hop: number) => hop === 0 : false,
     bodyLimit,
-    // REST path labels carry whole ARNs, percent-encoded (Resource Groups allows 1,600 characters,
-    // three bytes each encoded); the router's default of 100 refused ordinary group ARNs.
-    maxParamLength: 8192,
+    // REST path labels carry whole ARNs (Resource Groups allows 1,600 characters); the router
+    // measures a label once percent-decoded, and its default of 100 refused ordinary group ARNs.
+    routerOptions: { maxParamLength: 8192 },
     // The router's own refusals, answered in the REST-JSON error shape like everything else.
     frameworkErrors: (err, _req, reply) => {
       const error = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? new AwsError('ValidationException', 'A path label is longer than 8192 characters') : new AwsError('SerializationException', `The request path is not valid: ${err.message}`);
