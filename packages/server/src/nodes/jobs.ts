@@ -33,6 +33,14 @@ export const JOBS_TOPIC = 'node.jobs';
 const NAMED_NODES_MAX = 200;
 const SENT_MEMORY_MS = 10 * 60_000;
 
+/** Drops the entries sent more than SENT_MEMORY_MS ago; they are the oldest, so at the front. */
+function expire(jobs: Map<string, number>, now: number): void {
+  for (const [jobId, at] of jobs) {
+    if (at >= now - SENT_MEMORY_MS) return;
+    jobs.delete(jobId);
+  }
+}
+
 /**
  * The delivery contract's server half: a job is a row (written in the caller's transaction),
  * then a message on the node's channel if this process holds it; on every (re)connect the node
@@ -47,11 +55,12 @@ export class NodeJobs {
   /**
    * The jobs sent on each node's current channel, and when. A channel is a TCP connection: what
    * was sent on it arrives, or the channel closes and the next one gets everything again
-   * (resend). So the replay sends only what the current channel never carried, however long the
-   * ack takes to commit. Entries are kept for SENT_MEMORY_MS: a job still unacknowledged after
-   * that is sent again rather than remembered forever.
+   * (resend). So a channel carries a job once: the replay, however long the ack takes to commit,
+   * and a command's wave racing the resend of the hello that opened the channel send only what it
+   * never carried. Entries are kept for SENT_MEMORY_MS: a job still unacknowledged after that is
+   * sent again rather than remembered forever. Oldest first, so expired ones are found at the front.
    */
-  private readonly sent = new Map<string, Map<string, number>>();
+  private readonly sent = new Map<string, { ch: JobChannel; jobs: Map<string, number> }>();
 
   constructor(private readonly core: Core) {}
 
@@ -89,6 +98,11 @@ export class NodeJobs {
   async forget(db: AnyDb | undefined, instanceId: string, ids: readonly string[]): Promise<void> {
     if (!ids.length) return;
     await this.db(db).deleteFrom('node_jobs').where('instance_id', '=', instanceId).where('job_id', 'in', ids).execute();
+    // Alone, nothing reads the rows again while a channel lasts (no replay, no wake-ups), so what
+    // was acknowledged is forgotten now. Among replicas a replay may have read the row before the
+    // ack committed: there the entry stays until it expires.
+    const carried = this.core.cluster.shared ? undefined : this.sent.get(instanceId)?.jobs;
+    if (carried) for (const id of ids) carried.delete(id);
   }
 
   /** The payload and those made from it for single nodes (`<payloadId>/<instanceId>`), with their jobs. */
@@ -116,9 +130,8 @@ export class NodeJobs {
       const key = `${j.payloadId}\u0000${j.id}\u0000${j.kind}`;
       let text = texts.get(key);
       if (!text) texts.set(key, (text = this.payload(j.payloadId).then((payload) => (payload === undefined ? undefined : JSON.stringify({ type: 'job', id: j.id, kind: j.kind, payload } satisfies JobMessage)))));
-      this.markSent(j.instanceId, j.id);
       void text.then(
-        (t) => t !== undefined && ch.send(t),
+        (t) => t !== undefined && this.claim(j.instanceId, ch, j.id) && ch.send(t),
         () => undefined,
       );
     }
@@ -134,7 +147,7 @@ export class NodeJobs {
     let q = this.db().selectFrom('node_jobs').selectAll().where('payload_id', '=', payloadId);
     if (here) q = q.where('instance_id', 'in', here);
     const rows = await q.orderBy('seq').execute();
-    await this.sendRows(rows.filter((r) => this.channels.has(r.instance_id) && !this.sent.get(r.instance_id)?.has(r.job_id)));
+    await this.sendRows(rows.filter((r) => this.channels.has(r.instance_id) && !this.carried(r.instance_id, r.job_id)));
   }
 
   /**
@@ -154,16 +167,19 @@ export class NodeJobs {
       .orderBy('node_jobs.seq')
       .limit(5000)
       .execute();
-    for (const [instanceId, jobs] of this.sent) {
-      for (const [jobId, at] of jobs) if (at < now - SENT_MEMORY_MS) jobs.delete(jobId);
+    for (const [instanceId, { jobs }] of this.sent) {
+      expire(jobs, now);
       if (jobs.size === 0) this.sent.delete(instanceId);
     }
-    const due = rows.filter((r) => this.channels.has(r.instance_id) && !this.sent.get(r.instance_id)?.has(r.job_id));
+    const due = rows.filter((r) => this.channels.has(r.instance_id) && !this.carried(r.instance_id, r.job_id));
     await this.sendRows(due);
     return due.length;
   }
 
-  /** Everything the node has not acknowledged, in order: called when its channel opens. */
+  /**
+   * Everything the node has not acknowledged, in order: called when its channel opens. What a
+   * command's wave sent on the channel meanwhile is not sent twice.
+   */
   async resend(instanceId: string, ch: JobChannel): Promise<number> {
     const rows = await this.db().selectFrom('node_jobs').selectAll().where('instance_id', '=', instanceId).orderBy('seq').execute();
     await this.sendRows(rows, ch);
@@ -172,10 +188,12 @@ export class NodeJobs {
 
   private async sendRows(rows: readonly { instance_id: string; job_id: string; kind: string; payload_id: string }[], only?: JobChannel): Promise<void> {
     for (const r of rows) {
-      const ch = only ?? this.channels.get(r.instance_id);
-      const payload = ch && (await this.payload(r.payload_id));
-      if (!ch || payload === undefined) continue;
-      this.markSent(r.instance_id, r.job_id);
+      if (!this.channels.has(r.instance_id)) continue;
+      const payload = await this.payload(r.payload_id);
+      // The channel as it is now: one that replaced `only` meanwhile starts with its own resend.
+      const ch = this.channels.get(r.instance_id);
+      if (only && ch !== only) return;
+      if (!ch || payload === undefined || !this.claim(r.instance_id, ch, r.job_id)) continue;
       ch.send(JSON.stringify({ type: 'job', id: r.job_id, kind: r.kind as JobMessage['kind'], payload } as JobMessage));
     }
   }
@@ -185,11 +203,28 @@ export class NodeJobs {
     this.sent.delete(instanceId);
   }
 
-  private markSent(instanceId: string, jobId: string): void {
-    if (!this.core.cluster.shared) return;
-    let jobs = this.sent.get(instanceId);
-    if (!jobs) this.sent.set(instanceId, (jobs = new Map()));
-    jobs.set(jobId, this.core.clock.now());
+  /** Whether the node's current channel carried the job less than SENT_MEMORY_MS ago. */
+  private carried(instanceId: string, jobId: string): boolean {
+    const s = this.sent.get(instanceId);
+    const at = s && s.ch === this.channels.get(instanceId) ? s.jobs.get(jobId) : undefined;
+    return at !== undefined && at >= this.core.clock.now() - SENT_MEMORY_MS;
+  }
+
+  /**
+   * Whether `ch` is to carry the job now, recorded as carried when it is: not if it is no longer
+   * the node's channel (the next one resends everything), nor if it carried the job already. The
+   * check and the record are one step with the send that follows, so of two paths sending the
+   * same job on one channel (a wave, the hello's resend, the replay) only the first does.
+   */
+  private claim(instanceId: string, ch: JobChannel, jobId: string): boolean {
+    if (this.channels.get(instanceId) !== ch) return false;
+    let s = this.sent.get(instanceId);
+    if (!s || s.ch !== ch) this.sent.set(instanceId, (s = { ch, jobs: new Map() }));
+    const now = this.core.clock.now();
+    expire(s.jobs, now);
+    if (s.jobs.has(jobId)) return false;
+    s.jobs.set(jobId, now);
+    return true;
   }
 
   /** Whether this process holds the node's channel now. */
