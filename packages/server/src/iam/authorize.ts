@@ -55,27 +55,50 @@ export interface AuthorizationRequest {
  * Explicit deny beats allow beats the implicit deny, for every resource the call touches;
  * a session policy must allow as well. Throws AccessDeniedException naming action and resource.
  */
-export async function authorize(req: AuthorizationRequest): Promise<void> {
+export function authorize(req: AuthorizationRequest): Promise<void> {
+  try {
+    return authorizeNow(req) ?? DONE;
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+const DONE = Promise.resolve();
+
+/**
+ * The same decision, reached synchronously when no policy needs resource tags (the usual case):
+ * returns undefined when allowed, throws when denied, and returns a promise only when tags had
+ * to be looked up.
+ */
+export function authorizeNow(req: AuthorizationRequest): Promise<void> | undefined {
   const { principal } = req;
   const policySets = principal.sessionPolicy ? [principal.policies, [principal.sessionPolicy]] : [principal.policies];
   const wantTags = policySets.some((set) => needsResourceTags(set));
   const principalContext = { arn: principal.arn, accountId: principal.accountId, userId: principal.userId, tags: principal.tags, ...(principal.kind === 'user' ? { username: principal.name } : {}) };
-  for (const resource of req.resources.length > 0 ? req.resources : ['*']) {
-    const resourceTags = wantTags && resource !== '*' ? await req.tags.tagsOf(resource) : undefined;
-    for (const [i, policies] of policySets.entries()) {
-      const result = evaluatePolicies(policies as PolicyDocument[], {
-        action: req.action,
-        resource,
-        principal: principalContext,
-        ...(resourceTags ? { resourceTags } : {}),
-        context: req.context,
-      });
-      if (result.decision === 'Allow') continue;
-      const kind = i === 0 ? 'identity-based policy' : 'session policy';
-      const why = result.decision === 'ExplicitDeny' ? `with an explicit deny in an ${kind}` : `because no ${kind} allows the ${req.action} action`;
-      throw new AwsError('AccessDeniedException', `User: ${principal.arn} is not authorized to perform: ${req.action} on resource: ${resource} ${why}`, {
-        messageMember: 'Message',
-      });
-    }
+  const resources = req.resources.length > 0 ? req.resources : ANY;
+  if (wantTags) return (async () => {
+    for (const resource of resources) decide(req, policySets, principalContext, resource, resource !== '*' ? await req.tags.tagsOf(resource) : undefined);
+  })();
+  for (const resource of resources) decide(req, policySets, principalContext, resource, undefined);
+  return undefined;
+}
+
+const ANY: readonly string[] = ['*'];
+
+function decide(req: AuthorizationRequest, policySets: (readonly PolicyDocument[])[], principal: EvaluationRequest['principal'], resource: string, resourceTags: EvaluationRequest['resourceTags']): void {
+  for (const [i, policies] of policySets.entries()) {
+    const result = evaluatePolicies(policies as PolicyDocument[], {
+      action: req.action,
+      resource,
+      principal,
+      ...(resourceTags ? { resourceTags } : {}),
+      context: req.context,
+    });
+    if (result.decision === 'Allow') continue;
+    const kind = i === 0 ? 'identity-based policy' : 'session policy';
+    const why = result.decision === 'ExplicitDeny' ? `with an explicit deny in an ${kind}` : `because no ${kind} allows the ${req.action} action`;
+    throw new AwsError('AccessDeniedException', `User: ${req.principal.arn} is not authorized to perform: ${req.action} on resource: ${resource} ${why}`, {
+      messageMember: 'Message',
+    });
   }
 }

@@ -82,6 +82,16 @@ export class CredentialResolver {
     this.cache.clear();
   }
 
+  /**
+   * The cached answer while it is fresh, without waiting a turn: `null` for a key known not to
+   * exist, `undefined` when only `resolve` can tell.
+   */
+  peek(accessKeyId: string): ResolvedCredential | null | undefined {
+    const hit = this.cache.get(accessKeyId);
+    if (hit === undefined || Date.now() - hit.loadedAt >= this.ttlMs) return undefined;
+    return hit.value ?? null;
+  }
+
   async resolve(accessKeyId: string): Promise<ResolvedCredential | undefined> {
     const now = Date.now();
     const hit = this.cache.get(accessKeyId);

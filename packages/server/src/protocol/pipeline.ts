@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { timeOrderedId } from '../audit/ids.js';
 import { redact } from '../audit/redact.js';
-import { authorize, type ConditionContext } from '../iam/authorize.js';
-import { CredentialResolver, type Principal } from '../iam/credentials.js';
+import { authorize, authorizeNow, type ConditionContext } from '../iam/authorize.js';
+import { CredentialResolver, type Principal, type ResolvedCredential } from '../iam/credentials.js';
 import { AwsError, internalError, isAwsError } from './errors.js';
 import type { CallContext, Core } from './context.js';
 import { actionOf, throttleKindOf, type AnyOperation, type ServiceDef } from './registry.js';
-import { parseAuthorization, SigV4Error, verifySignature, type IncomingSignedRequest } from './sigv4.js';
+import { parseAuthorization, SigV4Error, verifySignature, type IncomingSignedRequest, type ParsedAuthorization } from './sigv4.js';
 import { parseInput } from './validation.js';
 
 /** Where a call comes from and which operation it is, whoever vouches for the caller. */
@@ -50,17 +50,31 @@ const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
  * Every failure leaves as an AwsError; anything else is an internal error whose detail stays in
  * the server's log, never in the response.
  */
-export async function runCall(core: Core, wire: WireCall): Promise<CallOutcome> {
+export function runCall(core: Core, wire: WireCall): Promise<CallOutcome> {
+  // Synchronous up to the first wait, so whatever escapes must still leave as a rejection.
+  try {
+    return start(core, wire);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+function start(core: Core, wire: WireCall): Promise<CallOutcome> {
   const requestId = randomUUID();
   const now = core.clock.now();
-  let auth: Authenticated;
-  try {
-    auth = await authenticate(core, wire, now);
-  } catch (err) {
+  const refused = (err: unknown): CallOutcome => {
     const error = toAwsError(err, wire);
     audit(core, wire, factsOf(wire), { requestId, now, principal: undefined, region: '', accessKeyId: '', params: undefined, resources: NO_RESOURCES, error });
     return { requestId, error };
+  };
+  let auth: Authenticated | Promise<Authenticated>;
+  try {
+    auth = authenticate(core, wire, now);
+  } catch (err) {
+    return Promise.resolve(refused(err));
   }
+  // A cached credential answers at once; only a credential-store lookup costs a turn.
+  if (auth instanceof Promise) return auth.then((a) => perform(core, wire, a, requestId, now), refused);
   return perform(core, wire, auth, requestId, now);
 }
 
@@ -92,7 +106,8 @@ async function perform(core: Core, wire: CallOrigin, auth: Authenticated, reques
     } else resources = ANY_RESOURCE;
     if (op.authorization !== 'none') {
       const extra = op.conditionKeys?.(input);
-      await authorize({ principal, action: facts.action, resources, context: extra ? { ...call.conditions(), ...extra } : call.conditions(), tags: core.resourceTags });
+      const pending = authorizeNow({ principal, action: facts.action, resources, context: extra ? { ...call.conditions(), ...extra } : call.conditions(), tags: core.resourceTags });
+      if (pending) await pending;
     }
     const output = await op.handler(input, call);
     audit(core, wire, facts, { requestId, now, principal, region, accessKeyId, params, resources });
@@ -190,14 +205,19 @@ interface Authenticated {
   accessKeyId: string;
 }
 
-async function authenticate(core: Core, wire: WireCall, now: number): Promise<Authenticated> {
-  let parsed;
+function authenticate(core: Core, wire: WireCall, now: number): Authenticated | Promise<Authenticated> {
+  let parsed: ParsedAuthorization;
   try {
     parsed = parseAuthorization(wire.signed, new Date(now), [wire.service.signingName]);
   } catch (e) {
     throw authError(e);
   }
-  const credential = await core.credentials.resolve(parsed.accessKeyId);
+  const cached = core.credentials.peek(parsed.accessKeyId);
+  if (cached !== undefined) return authenticated(wire, parsed, cached ?? undefined, now);
+  return core.credentials.resolve(parsed.accessKeyId).then((credential) => authenticated(wire, parsed, credential, now));
+}
+
+function authenticated(wire: WireCall, parsed: ParsedAuthorization, credential: ResolvedCredential | undefined, now: number): Authenticated {
   if (!credential || !credential.active) throw unrecognizedClient();
   if (credential.expiresAt !== null && credential.expiresAt <= now) {
     throw new AwsError('ExpiredTokenException', 'The security token included in the request is expired', { messageMember: 'message' });

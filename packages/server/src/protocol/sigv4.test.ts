@@ -689,6 +689,18 @@ describe('scope', () => {
     assertRejects(() => parseAuthorization(rescoped('/20250101/us-east-1/ssm/aws4_request'), T0, ['ssm']), 'incomplete', /access key id/);
   });
 
+  test('what one request taught is checked again on the next with the same credential and header list', () => {
+    // The first parse remembers the scope and the SignedHeaders list; each check still applies per request.
+    assertVerifies(base);
+    assertRejects(() => parseAuthorization(withHeaders(base, { 'content-type': undefined }), T0, ['ssm']), 'incomplete', "Header 'content-type' is listed in SignedHeaders but is not present in the request.");
+    assertRejects(() => parseAuthorization(base, T0, ['ec2']), 'wrong-service', "Credential should be scoped to correct service: 'ec2'.");
+    assertRejects(() => parseAuthorization(withHeaders(base, { 'x-amz-date': '20250102T000000Z' }), at(T0, 24 * minutes(60)), ['ssm']), 'bad-scope', /does not match/);
+    const parsed = parseAuthorization(base, T0, ['ssm']);
+    assertRejects(() => verifySignature(base, { ...parsed, signature: parsed.signature.toUpperCase() }, SECRET), 'signature-mismatch', MISMATCH);
+    assertRejects(() => verifySignature(base, { ...parsed, signature: parsed.signature.slice(1) }, SECRET), 'signature-mismatch', MISMATCH);
+    assertVerifies(base);
+  });
+
   test('the untouched request still parses, so the cases above fail for their own reason', () => {
     assert.equal(parseAuthorization(rescoped(`${ACCESS_KEY}/20250101/us-east-1/ssm/aws4_request`), T0, ['ssm']).service, 'ssm');
   });

@@ -8,7 +8,7 @@
  * Canonicalisation follows what the AWS SDKs actually sign (checked against
  * @smithy/signature-v4 and botocore), not just the prose of the documentation.
  */
-import crypto, { createHash, createHmac, timingSafeEqual, type BinaryLike } from 'node:crypto';
+import crypto, { createHash, createHmac, type BinaryLike } from 'node:crypto';
 
 export interface IncomingSignedRequest {
   method: string;
@@ -46,7 +46,7 @@ export interface ParsedAuthorization {
   region: string;
   service: string;
   /** Lower-cased, in the order the client listed them (that order is part of what it signed). */
-  signedHeaders: string[];
+  signedHeaders: readonly string[];
   signature: string;
   /** YYYYMMDDTHHMMSSZ; converted from the Date header when the client sent no X-Amz-Date. */
   amzDate: string;
@@ -158,10 +158,14 @@ function readHeaderAuth(
 }
 
 type AuthFieldName = 'Credential' | 'SignedHeaders' | 'Signature';
+const USUAL_AUTH_FIELDS = /^Credential=([^,\s=]+), ?SignedHeaders=([^,\s=]+), ?Signature=([^,\s=]+)$/;
 const AUTH_FIELD_NAMES: ReadonlySet<string> = new Set<AuthFieldName>(['Credential', 'SignedHeaders', 'Signature']);
 
 /** `Credential=…, SignedHeaders=…, Signature=…`; SDKs differ on the space after the comma. */
 function readAuthFields(text: string): Partial<Record<AuthFieldName, string>> {
+  // What every SDK sends, read with one match; anything else takes the general path below.
+  const usual = USUAL_AUTH_FIELDS.exec(text);
+  if (usual) return { Credential: usual[1]!, SignedHeaders: usual[2]!, Signature: usual[3]! };
   const fields: Partial<Record<AuthFieldName, string>> = {};
   for (const part of text.split(',')) {
     const item = part.trim();
@@ -287,19 +291,47 @@ function parseExpires(text: string): number {
 
 // --- Checks shared by both styles ---------------------------------------------
 
-function checkSignedHeaders(list: string, headers: IncomingSignedRequest['headers']): string[] {
-  const names = list.toLowerCase().split(';');
+function checkSignedHeaders(list: string, headers: IncomingSignedRequest['headers']): readonly string[] {
+  const names = signedHeaderNames(list);
   for (const name of names) {
-    if (name === '') throw new SigV4Error('incomplete', `SignedHeaders '${list}' contains an empty header name.`);
     if (!hasHeader(headers, name)) {
       throw new SigV4Error('incomplete', `Header '${name}' is listed in SignedHeaders but is not present in the request.`);
     }
   }
+  return names;
+}
+
+/**
+ * A client signs the same header list on every call, so its checked, lower-cased form is kept
+ * (shared and frozen: callers only read it). Only lists that pass the checks are remembered.
+ */
+const signedHeaderLists = new Map<string, readonly string[]>();
+
+function signedHeaderNames(list: string): readonly string[] {
+  let names = signedHeaderLists.get(list);
+  if (names !== undefined) return names;
+  const parsed = list.toLowerCase().split(';');
+  for (const name of parsed) {
+    if (name === '') throw new SigV4Error('incomplete', `SignedHeaders '${list}' contains an empty header name.`);
+  }
   // Without a signed Host a captured request could be replayed against another endpoint.
-  if (!names.includes('host')) {
+  if (!parsed.includes('host')) {
     throw new SigV4Error('incomplete', "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
   }
+  names = Object.freeze(parsed);
+  remember(signedHeaderLists, list, names);
   return names;
+}
+
+const PARSE_CACHE_LIMIT = 4096;
+
+/** Bounded: a caller inventing a new text per request only ever evicts the oldest entry. */
+function remember<V>(cache: Map<string, V>, key: string, value: V): void {
+  if (cache.size >= PARSE_CACHE_LIMIT) {
+    const oldest = cache.keys().next();
+    if (!oldest.done) cache.delete(oldest.value);
+  }
+  cache.set(key, value);
 }
 
 /** Streaming (chunk-signed) payloads are an S3 feature; no Capstan endpoint accepts them. */
@@ -319,7 +351,19 @@ interface CredentialScope {
   service: string;
 }
 
+/** A client's credential scope only changes with the day; valid scopes are kept, frozen. */
+const credentialScopes = new Map<string, CredentialScope>();
+
 function parseCredential(credential: string): CredentialScope {
+  let scope = credentialScopes.get(credential);
+  if (scope === undefined) {
+    scope = Object.freeze(parseCredentialText(credential));
+    remember(credentialScopes, credential, scope);
+  }
+  return scope;
+}
+
+function parseCredentialText(credential: string): CredentialScope {
   const parts = credential.split('/');
   if (parts.length !== 5) {
     throw new SigV4Error(
@@ -468,12 +512,14 @@ export function verifySignature(req: IncomingSignedRequest, parsed: ParsedAuthor
 }
 
 const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
-const SIGNATURE_HEX = /^[0-9a-f]{64}$/;
 
 function sameSignature(expectedHex: string, provided: string): boolean {
-  // Only well-formed hex is compared, so both buffers are 64 bytes, as timingSafeEqual requires.
-  if (!SIGNATURE_HEX.test(provided)) return false;
-  return timingSafeEqual(Buffer.from(expectedHex, 'latin1'), Buffer.from(provided, 'latin1'));
+  // The length is public (64 hex digits); the loop visits every character whatever the content,
+  // so the time taken says nothing about how much of the signature matched.
+  if (provided.length !== expectedHex.length) return false;
+  let diff = 0;
+  for (let i = 0; i < expectedHex.length; i++) diff |= expectedHex.charCodeAt(i) ^ provided.charCodeAt(i);
+  return diff === 0;
 }
 
 /**
@@ -496,6 +542,11 @@ const sha256Hex: (data: BinaryLike) => string =
   typeof crypto.hash === 'function'
     ? (data) => crypto.hash('sha256', data, 'hex')
     : (data) => createHash('sha256').update(data).digest('hex');
+
+const sha256Bytes: (data: BinaryLike) => Buffer =
+  typeof crypto.hash === 'function'
+    ? (data) => crypto.hash('sha256', data, 'buffer') as unknown as Buffer
+    : (data) => createHash('sha256').update(data).digest();
 
 // --- Signing keys ---------------------------------------------------------------
 
@@ -536,9 +587,8 @@ function hmacHex(key: SigningKey, message: string): string {
   const input = fits ? scratch : Buffer.alloc(SHA256_BLOCK + Buffer.byteLength(message, 'utf8'));
   key.inner.copy(input, 0);
   const n = input.write(message, SHA256_BLOCK, 'utf8');
-  const innerHex = sha256Hex(input.subarray(0, SHA256_BLOCK + n));
   key.outer.copy(scratchOuter, 0);
-  scratchOuter.write(innerHex, SHA256_BLOCK, 'hex');
+  scratchOuter.set(sha256Bytes(input.subarray(0, SHA256_BLOCK + n)), SHA256_BLOCK);
   return sha256Hex(scratchOuter);
 }
 
