@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeRecord, encodeRecord } from './sqlite-writer.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDatabase } from '../store/database.js';
+import { migrate } from '../store/migrations.js';
+import { decodeRecord, encodeRecord, SqliteAuditWriter } from './sqlite-writer.js';
+import { auditMigrations, type AuditTables } from './tables.js';
 import type { AuditRecord } from './trail.js';
 
 const record = (over: Partial<AuditRecord['event']> = {}, resources: AuditRecord['resources'] = []): AuditRecord => ({
@@ -41,10 +47,33 @@ test('a record read back from its encoded form is the record written, column for
   for (const rec of cases) assert.deepEqual(decodeRecord(encodeRecord(rec)), rec);
 });
 
-test('records are encoded as the worker reads them: the columns in table order, then type/name pairs', () => {
-  const rec = record({}, [{ type: 'AWS::SSM::Parameter', name: 'arn:p' }]);
-  const row = JSON.parse(encodeRecord(rec)) as unknown[];
-  assert.equal(row.length, 20);
-  assert.deepEqual(row.slice(0, 5), [rec.event.event_id, rec.event.request_id, rec.event.account_id, rec.event.region, rec.event.event_time]);
-  assert.deepEqual(row[19], ['AWS::SSM::Parameter', 'arn:p']);
+test('the worker stores what it is sent, column for column, whatever the text holds', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'capstan-audit-writer-'));
+  const database = await openDatabase({ sqlitePath: join(dir, 'capstan.db') });
+  await migrate(database, auditMigrations);
+  const writer = new SqliteAuditWriter(join(dir, 'capstan.db'));
+  try {
+    // Texts that look like the encoding itself: lengths, colons, the null marker, surrogate pairs.
+    const tricky = ['12:ab~', '~', ':', '0:', '🚀 x 漢字 ü', 'a\u0000b', ''.padEnd(5000, '9:')];
+    const recs = tricky.map((t, i) =>
+      record({ event_id: `019abcde-f012-7abc-8def-0000000000${String(i).padStart(2, '0')}`, event_time: 1_764_190_000_000 + i, user_agent: t, error_code: i % 2 ? t : null, error_message: i % 2 ? null : t, request_parameters: JSON.stringify({ Name: t }) }, [
+        { type: 'AWS::SSM::Parameter', name: `arn:aws:ssm:eu-west-1:123456789012:parameter/${t}` },
+        { type: 'AWS::KMS::Key', name: t },
+      ]),
+    );
+    await writer.write(recs.map(encodeRecord));
+    const db = database.db.withTables<AuditTables>();
+    const events = await db.selectFrom('audit_events').selectAll().orderBy('event_time').execute();
+    assert.deepEqual(events.map((e) => ({ ...e, event_time: Number(e.event_time), read_only: Number(e.read_only) })), recs.map((r) => r.event));
+    const resources = await db.selectFrom('audit_resources').selectAll().execute();
+    assert.equal(resources.length, recs.length * 2);
+    for (const r of recs) {
+      const mine = resources.filter((x) => x.event_id === r.event.event_id).map((x) => ({ type: x.resource_type, name: x.resource_name }));
+      assert.deepEqual(mine.sort((a, b) => a.type.localeCompare(b.type)), [...r.resources].sort((a, b) => a.type.localeCompare(b.type)));
+    }
+  } finally {
+    await writer.close();
+    await database.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
