@@ -1,4 +1,5 @@
 import type { CallContext, Core } from '../protocol/context.js';
+import { preEncoded } from '../protocol/json.js';
 import { isAwsError } from '../protocol/errors.js';
 import { invalidNextToken, parameterNotFound, parameterVersionNotFound, validation } from './errors.js';
 import { checkFilters, fromLegacy, matches, type StringFilter } from './filters.js';
@@ -30,6 +31,8 @@ function decodeToken(text: string | undefined, scope: string): Token | undefined
   throw invalidNextToken('The specified token isn\'t valid.');
 }
 
+const latestAnswers = new WeakMap<ParameterRow, { Parameter: ReturnType<ParameterReads['output']> }>();
+
 /** Parameter Store's reads. */
 export class ParameterReads {
   readonly db: ParameterDb;
@@ -49,9 +52,23 @@ export class ParameterReads {
     const cached = current.peek(call.accountId, call.region, ref.name);
     const row = cached === undefined ? await current.get(call.accountId, call.region, ref.name) : (cached ?? undefined);
     if (!row) throw parameterNotFound(`Parameter ${ref.name} not found.`);
+    if (row === cached && ref.selector.kind === 'latest' && (row.type !== 'SecureString' || !withDecryption)) return this.latestOut(call, row);
     const version = ref.selector.kind === 'latest' ? row : await this.select(row, ref.selector);
     const value = version.type === 'SecureString' && withDecryption ? await this.valueOf(call, row.name, version, true) : plainValue(version);
     return { Parameter: this.output(call, row, version, value, ref.selector) };
+  }
+
+  /**
+   * The answer for a cached row's latest version without decryption is the same for every caller
+   * who may read it, so it is kept with the row (and goes when the row leaves the cache).
+   */
+  private latestOut(call: CallContext, row: ParameterRow) {
+    let out = latestAnswers.get(row);
+    if (out === undefined) {
+      out = preEncoded({ Parameter: this.output(call, row, row, plainValue(row)) });
+      latestAnswers.set(row, out);
+    }
+    return out;
   }
 
   private async select(row: ParameterRow, selector: Selector): Promise<VersionFields> {
@@ -77,7 +94,7 @@ export class ParameterReads {
     return this.output(call, row, v, await this.valueOf(call, row.name, v, withDecryption), selector);
   }
 
-  private output(call: CallContext, row: ParameterRow, v: VersionFields, value: string, selector?: Selector) {
+  output(call: CallContext, row: ParameterRow, v: VersionFields, value: string, selector?: Selector) {
     return {
       Name: row.name,
       Type: v.type,

@@ -9,6 +9,26 @@ function base64(this: Buffer): string {
   return this.toString('base64');
 }
 
+/** Outputs whose wire form is already known, see `preEncoded`. */
+const encoded = new WeakMap<object, string>();
+
+/**
+ * Freezes an output a handler hands out again and again (a hot read's answer, cached with the
+ * row it came from) and remembers its JSON, so repeated answers are not encoded each time.
+ */
+export function preEncoded<T extends object>(output: T): T {
+  encoded.set(output, encodeJson(output));
+  return deepFreeze(output);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value) && !(value instanceof Date) && !Buffer.isBuffer(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 /**
  * AWS JSON 1.1: timestamps travel as epoch seconds, blobs (Buffers) as base64. A replacer
  * function would be called for every member; swapping the two toJSON methods for the length
@@ -16,6 +36,8 @@ function base64(this: Buffer): string {
  */
 export function encodeJson(value: unknown): string {
   if (value === undefined || value === null) return '{}';
+  const known = typeof value === 'object' ? encoded.get(value) : undefined;
+  if (known !== undefined) return known;
   Date.prototype.toJSON = epochSeconds as unknown as typeof dateToJson;
   Buffer.prototype.toJSON = base64 as unknown as typeof bufferToJson;
   try {
