@@ -114,7 +114,7 @@ export function decodeRecord(text: string): AuditRecord {
     event[c] = c === 'event_time' || c === 'read_only' ? Number(v) : v;
   }
   const n = Number(next());
-  const resources: AuditRecord['resources'] = [];
+  const resources: { type: string; name: string }[] = [];
   for (let i = 0; i < n; i += 2) resources.push({ type: next()!, name: next()! });
   return { event: event as unknown as AuditEventRow, resources };
 }

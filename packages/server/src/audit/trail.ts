@@ -5,7 +5,7 @@ import type { AuditEventRow, AuditResourceRow, AuditTables } from './tables.js';
 
 export interface AuditRecord {
   event: AuditEventRow;
-  resources: { type: string; name: string }[];
+  resources: readonly { readonly type: string; readonly name: string }[];
 }
 
 export interface AuditQuery {

@@ -283,11 +283,18 @@ interface AuditFacts {
 function audit(core: Core, wire: CallOrigin, facts: OperationFacts, f: AuditFacts): void {
   const { op } = wire;
   const p = f.principal;
-  const resources: { type: string; name: string }[] = [];
-  for (const arn of f.resources) if (arn !== '*') resources.push({ type: resourceTypeOf(arn), name: arn });
+  let resources: readonly AuditedResource[];
+  let resourcesJson: string;
+  if (f.resources.length === 1 && f.resources[0] !== '*') ({ list: resources, json: resourcesJson } = auditedResource(f.resources[0]!));
+  else {
+    const list: AuditedResource[] = [];
+    for (const arn of f.resources) if (arn !== '*') list.push({ type: resourceTypeOf(arn), name: arn });
+    resources = list;
+    resourcesJson = list.length ? JSON.stringify(list) : '[]';
+  }
   core.audit.record({
     event: {
-      event_id: timeOrderedId(f.now),
+      event_id: timeOrderedId(f.now, f.requestId),
       request_id: f.requestId,
       account_id: p?.accountId ?? '',
       region: f.region,
@@ -305,10 +312,29 @@ function audit(core: Core, wire: CallOrigin, facts: OperationFacts, f: AuditFact
       error_code: f.error?.code ?? null,
       error_message: f.error ? f.error.message.slice(0, 1024) : null,
       request_parameters: JSON.stringify(redact(f.params ?? null, op.sensitive)),
-      resources: resources.length ? JSON.stringify(resources) : '[]',
+      resources: resourcesJson,
     },
     resources,
   });
+}
+
+interface AuditedResource {
+  readonly type: string;
+  readonly name: string;
+}
+
+/** Most calls touch one resource, and the same ones again and again: their audit form is kept. */
+const auditedResources = new Map<string, { list: readonly AuditedResource[]; json: string }>();
+
+function auditedResource(arn: string): { list: readonly AuditedResource[]; json: string } {
+  let known = auditedResources.get(arn);
+  if (known === undefined) {
+    const list = Object.freeze([Object.freeze({ type: resourceTypeOf(arn), name: arn })]);
+    known = { list, json: JSON.stringify(list) };
+    if (auditedResources.size >= 10_000) auditedResources.delete(auditedResources.keys().next().value!);
+    auditedResources.set(arn, known);
+  }
+  return known;
 }
 
 /** Resource type names by service, then by the ARN's resource type (`parameter` → `AWS::SSM::Parameter`). */

@@ -551,7 +551,12 @@ const sha256Bytes: (data: BinaryLike) => Buffer =
 // --- Signing keys ---------------------------------------------------------------
 
 const SIGNING_KEY_CACHE_LIMIT = 4096;
-const signingKeys = new Map<string, SigningKey>();
+/**
+ * By secret, then scope. Looked up with the strings the credential cache and the scope cache
+ * already hold, whose hashes V8 keeps: a key built by concatenation would be hashed anew per call.
+ */
+const signingKeys = new Map<string, { date: string; region: string; service: string; key: SigningKey }[]>();
+let signingKeyCount = 0;
 
 /**
  * A derived signing key as HMAC-SHA256 uses it (RFC 2104): the key XOR ipad and XOR opad,
@@ -594,23 +599,28 @@ function hmacHex(key: SigningKey, message: string): string {
 
 /** Number of cached signing keys; exposed so tests can check the cache stays bounded. */
 export function signingKeyCacheSize(): number {
-  return signingKeys.size;
+  return signingKeyCount;
 }
 
 /** A signing key only changes with the day, so one derivation serves a client for 24 hours. */
 function signingKey(secret: string, date: string, region: string, service: string): SigningKey {
-  // date, region and service cannot contain '/', so putting the secret last keeps the key unambiguous.
-  const cacheKey = date + '/' + region + '/' + service + '/' + secret;
-  let key = signingKeys.get(cacheKey);
-  if (key === undefined) {
-    key = padsOf(deriveSigningKey(secret, date, region, service));
-    if (signingKeys.size >= SIGNING_KEY_CACHE_LIMIT) {
-      // Maps iterate in insertion order, so this evicts the oldest entry.
-      const oldest = signingKeys.keys().next();
-      if (!oldest.done) signingKeys.delete(oldest.value);
-    }
-    signingKeys.set(cacheKey, key);
+  let scopes = signingKeys.get(secret);
+  if (scopes !== undefined) {
+    for (const s of scopes) if (s.date === date && s.region === region && s.service === service) return s.key;
   }
+  const key = padsOf(deriveSigningKey(secret, date, region, service));
+  if (signingKeyCount >= SIGNING_KEY_CACHE_LIMIT) {
+    // Maps iterate in insertion order, so this evicts the secret seen first.
+    const oldest = signingKeys.entries().next();
+    if (!oldest.done) {
+      signingKeys.delete(oldest.value[0]);
+      signingKeyCount -= oldest.value[1].length;
+      if (oldest.value[0] === secret) scopes = undefined;
+    }
+  }
+  if (scopes === undefined) signingKeys.set(secret, (scopes = []));
+  scopes.push({ date, region, service, key });
+  signingKeyCount++;
   return key;
 }
 

@@ -29,6 +29,8 @@ interface Bucket {
 /** Per-account token buckets, one per operation family (`ssm:read`, `kms:write`, …). */
 export class Throttle {
   private readonly buckets = new Map<string, Bucket>();
+  /** The same buckets by account, then family: the lookup of every call. */
+  private readonly byAccount = new Map<string, Map<string, Bucket>>();
   private overrides = new Map<string, Limit>();
   private readonly db: Kysely<ThrottleTables>;
 
@@ -73,13 +75,20 @@ export class Throttle {
 
   /** Takes one token; false means the call is over the limit. */
   take(accountId: string, family: string): boolean {
-    const key = `${accountId}|${family}`;
     const now = this.clock.now();
-    let bucket = this.buckets.get(key);
+    // Found by the account's and the family's own strings, not a key concatenated (and hashed) per call.
+    let mine = this.byAccount.get(accountId);
+    let bucket = mine?.get(family);
     if (!bucket) {
-      const limit = this.limitFor(key);
-      bucket = { tokens: limit.burst, updatedAt: now, limit };
-      this.buckets.set(key, bucket);
+      const key = `${accountId}|${family}`;
+      bucket = this.buckets.get(key);
+      if (!bucket) {
+        const limit = this.limitFor(key);
+        bucket = { tokens: limit.burst, updatedAt: now, limit };
+        this.buckets.set(key, bucket);
+      }
+      if (!mine) this.byAccount.set(accountId, (mine = new Map()));
+      mine.set(family, bucket);
     } else if (now > bucket.updatedAt) {
       bucket.tokens = Math.min(bucket.limit.burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * bucket.limit.rate);
       bucket.updatedAt = now;
