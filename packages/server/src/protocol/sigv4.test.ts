@@ -698,6 +698,10 @@ describe('scope', () => {
     const parsed = parseAuthorization(base, T0, ['ssm']);
     assertRejects(() => verifySignature(base, { ...parsed, signature: parsed.signature.toUpperCase() }, SECRET), 'signature-mismatch', MISMATCH);
     assertRejects(() => verifySignature(base, { ...parsed, signature: parsed.signature.slice(1) }, SECRET), 'signature-mismatch', MISMATCH);
+    // The body's digest is remembered too: a body of the same length with one byte changed is not the same body.
+    const body = Buffer.from(base.body);
+    body[body.length - 2] ^= 1;
+    assertRejects(() => authenticate({ ...base, body }), 'signature-mismatch');
     assertVerifies(base);
   });
 

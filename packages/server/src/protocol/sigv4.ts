@@ -529,12 +529,32 @@ function sameSignature(expectedHex: string, provided: string): boolean {
 function payloadHash(req: IncomingSignedRequest): string {
   const declared = soleHeader(req.headers, 'x-amz-content-sha256');
   if (declared === UNSIGNED_PAYLOAD) return declared;
-  const actual = req.body.length === 0 ? EMPTY_BODY_SHA256 : sha256Hex(req.body);
+  const actual = req.body.length === 0 ? EMPTY_BODY_SHA256 : bodyDigest(req.body);
   if (declared === undefined) return actual;
   if (declared.toLowerCase() !== actual) {
     throw new SigV4Error('signature-mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.");
   }
   return declared;
+}
+
+/**
+ * Small bodies repeat (a fleet reading the same parameters asks with the same few bytes), and a
+ * digest is a pure function of them, so the digests of the most recent small bodies are kept:
+ * looking up 200 bytes costs far less than hashing them.
+ */
+const SMALL_BODY = 256;
+const bodyDigests = new Map<string, string>();
+
+function bodyDigest(body: Buffer): string {
+  if (body.length > SMALL_BODY) return sha256Hex(body);
+  // latin1 maps each byte to one character, so equal keys are equal bodies.
+  const key = body.toString('latin1');
+  let digest = bodyDigests.get(key);
+  if (digest === undefined) {
+    digest = sha256Hex(body);
+    remember(bodyDigests, key, digest);
+  }
+  return digest;
 }
 
 /** One-shot crypto.hash (Node >= 20.12) skips the Hash object and is about twice as fast on small inputs. */
