@@ -71,10 +71,7 @@ const DONE = Promise.resolve();
  * to be looked up.
  */
 export function authorizeNow(req: AuthorizationRequest): Promise<void> | undefined {
-  const { principal } = req;
-  const policySets = principal.sessionPolicy ? [principal.policies, [principal.sessionPolicy]] : [principal.policies];
-  const wantTags = policySets.some((set) => needsResourceTags(set));
-  const principalContext = { arn: principal.arn, accountId: principal.accountId, userId: principal.userId, tags: principal.tags, ...(principal.kind === 'user' ? { username: principal.name } : {}) };
+  const { policySets, wantTags, principalContext } = preparedFor(req.principal);
   const resources = req.resources.length > 0 ? req.resources : ANY;
   if (wantTags) return (async () => {
     for (const resource of resources) decide(req, policySets, principalContext, resource, resource !== '*' ? await req.tags.tagsOf(resource) : undefined);
@@ -85,7 +82,33 @@ export function authorizeNow(req: AuthorizationRequest): Promise<void> | undefin
 
 const ANY: readonly string[] = ['*'];
 
-function decide(req: AuthorizationRequest, policySets: (readonly PolicyDocument[])[], principal: EvaluationRequest['principal'], resource: string, resourceTags: EvaluationRequest['resourceTags']): void {
+interface Prepared {
+  readonly policySets: readonly (readonly PolicyDocument[])[];
+  readonly wantTags: boolean;
+  readonly principalContext: EvaluationRequest['principal'];
+}
+
+/**
+ * What evaluation needs of a principal, worked out once per principal object: the credential
+ * cache hands out the same object for every call until IAM changes, then a new one.
+ */
+const prepared = new WeakMap<Principal, Prepared>();
+
+function preparedFor(principal: Principal): Prepared {
+  let p = prepared.get(principal);
+  if (p === undefined) {
+    const policySets = principal.sessionPolicy ? [principal.policies, [principal.sessionPolicy]] : [principal.policies];
+    p = {
+      policySets,
+      wantTags: policySets.some((set) => needsResourceTags(set)),
+      principalContext: { arn: principal.arn, accountId: principal.accountId, userId: principal.userId, tags: principal.tags, ...(principal.kind === 'user' ? { username: principal.name } : {}) },
+    };
+    prepared.set(principal, p);
+  }
+  return p;
+}
+
+function decide(req: AuthorizationRequest, policySets: readonly (readonly PolicyDocument[])[], principal: EvaluationRequest['principal'], resource: string, resourceTags: EvaluationRequest['resourceTags']): void {
   for (const [i, policies] of policySets.entries()) {
     const result = evaluatePolicies(policies as PolicyDocument[], {
       action: req.action,
