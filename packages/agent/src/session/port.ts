@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { BlockList, connect, isIP, type Socket } from 'node:net';
-import { FlagValue, MUX_PORT_RECEIVE_WINDOW, Mux, PayloadType, flagPayload, parseFlagPayload, type MuxStream } from '@capstan/wire/session';
+import { FlagValue, MUX_PORT_CHUNK, MUX_PORT_DEFER_FROM, MUX_PORT_HIGH_WATER_MARK, MUX_PORT_RECEIVE_WINDOW, Mux, PayloadType, flagPayload, parseFlagPayload, type MuxStream } from '@capstan/wire/session';
 import type { PluginContext, SessionPlugin, SessionStartMessage } from './types.js';
 import { SessionRefused } from './types.js';
 
@@ -76,12 +76,12 @@ export async function resolveTarget(host: string): Promise<string[]> {
 }
 
 /** Dials each address in turn. */
-async function dial(addrs: string[], port: number): Promise<Socket> {
+async function dial(addrs: string[], port: number, highWaterMark?: number): Promise<Socket> {
   let last: Error | undefined;
   for (const host of addrs) {
     try {
       return await new Promise<Socket>((resolve, reject) => {
-        const s = connect({ host, port, allowHalfOpen: true });
+        const s = connect({ host, port, allowHalfOpen: true, ...(highWaterMark ? { highWaterMark } : {}) });
         s.once('connect', () => (s.removeListener('error', reject), resolve(s)));
         s.once('error', reject);
       });
@@ -111,7 +111,12 @@ function muxMode(ctx: PluginContext, targets: PortTarget[]): SessionPlugin {
   const mux = new Mux({
     role: 'agent',
     receiveWindow: MUX_PORT_RECEIVE_WINDOW,
+    maxChunk: MUX_PORT_CHUNK,
+    streamHighWaterMark: MUX_PORT_HIGH_WATER_MARK,
+    defer: setImmediate,
+    deferFrom: MUX_PORT_DEFER_FROM,
     send: (b) => ctx.write(PayloadType.Output, b),
+    sendParts: (parts) => ctx.write(PayloadType.Output, parts),
     onError: (e) => ctx.log(`mux: ${e.message}`),
     onStream: (stream, want) => {
       const target = want.file ? undefined : pickTarget(targets, want);
@@ -127,7 +132,8 @@ function muxMode(ctx: PluginContext, targets: PortTarget[]): SessionPlugin {
   async function connectStream(stream: MuxStream, target: PortTarget): Promise<void> {
     let sock: Socket;
     try {
-      sock = await dial(await resolveTarget(target.host), target.port);
+      // a whole DATA frame is written without asking the stream to pause (see the client's listener)
+      sock = await dial(await resolveTarget(target.host), target.port, MUX_PORT_HIGH_WATER_MARK);
     } catch (e) {
       stream.reset(`cannot connect to ${target.host}:${target.port}: ${(e as Error).message}`);
       return;

@@ -43,8 +43,13 @@ export interface SessionAck {
 /** What a running plugin gets from its data channel. */
 export interface PluginContext {
   sessionId: string;
-  /** Queues a payload to the client; false asks the plugin to hold its source until onDrain. */
-  write(payloadType: number, bytes: Uint8Array): boolean;
+  /**
+   * Queues a payload to the client; false asks the plugin to hold its source until onDrain. The
+   * payload may come in pieces (a header and the data after it), which travel as if joined and
+   * are copied once, into the message that carries them. The bytes are not copied before that:
+   * leave them unchanged.
+   */
+  write(payloadType: number, bytes: Uint8Array | readonly Uint8Array[]): boolean;
   /** Called whenever the stream has drained after write() returned false. */
   onDrain(fn: () => void): void;
   /** The plugin has finished on its own (the shell exited): flush and end the session. */

@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { MUX_PORT_RECEIVE_WINDOW, Mux, PayloadType, type MuxStream, type OpenTarget } from '@capstan/wire/session';
+import { MUX_PORT_CHUNK, MUX_PORT_DEFER_FROM, MUX_PORT_HIGH_WATER_MARK, MUX_PORT_RECEIVE_WINDOW, Mux, PayloadType, type MuxStream, type OpenTarget } from '@capstan/wire/session';
 import type { ClientChannel } from './channel.js';
 
 /** Carries byte streams through a Port session with Capstan's mux; one mux stream per connection. */
@@ -9,6 +9,10 @@ export class PortMux {
     this.mux = new Mux({
       role: 'client',
       receiveWindow: MUX_PORT_RECEIVE_WINDOW,
+      maxChunk: MUX_PORT_CHUNK,
+      streamHighWaterMark: MUX_PORT_HIGH_WATER_MARK,
+      defer: setImmediate,
+      deferFrom: MUX_PORT_DEFER_FROM,
       send: (b) => channel.write(PayloadType.Output, b),
       sendParts: (parts) => channel.write(PayloadType.Output, parts),
       onError: (e) => channel.close(`port forwarding: ${e.message}`),
@@ -95,7 +99,9 @@ export class Forwarder {
 
   async listen(o: ForwardOptions): Promise<number> {
     // half-open: a client that shuts down its sending side still gets the rest of the answer
-    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (sock) => {
+    // The socket takes a whole DATA frame (a quarter MiB) without asking its stream to pause: below
+    // that, every frame paused the stream, and the frames behind it were held (copied) meanwhile.
+    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, highWaterMark: MUX_PORT_HIGH_WATER_MARK }, (sock) => {
       if (this.closed) return sock.destroy();
       this.sockets.add(sock);
       sock.setNoDelay(true);

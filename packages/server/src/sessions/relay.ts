@@ -14,6 +14,7 @@ export const relayObservers = new Set<(sessionId: string, from: Side, frame: Buf
 /** What a relay tells its session service. */
 export interface RelayHooks {
   now(): number;
+  /** `data` is a view of the frame on its way through: copy what is kept. */
   record(stream: TranscriptStream, data: Buffer): void;
   /** Both sides attached (Connected), or one of them away (Disconnected). */
   statusChanged(status: 'Connected' | 'Disconnected'): void;
@@ -91,11 +92,11 @@ export class Relay {
     const from = adopted ? undefined : 0;
     this.inbound = new SequenceFollower((m) => {
       this.lastInputAt = this.hooks.now();
-      if (m.payloadType === wire.PayloadType.Output) this.hooks.record('input', Buffer.from(m.payload));
-      else if (m.payloadType === wire.PayloadType.Size) this.hooks.record('size', Buffer.from(m.payload));
+      if (m.payloadType === wire.PayloadType.Output) this.hooks.record('input', m.payload);
+      else if (m.payloadType === wire.PayloadType.Size) this.hooks.record('size', m.payload);
     }, from);
     this.outbound = new SequenceFollower((m) => {
-      if (m.payloadType === wire.PayloadType.Output || m.payloadType === wire.PayloadType.StdErr) this.hooks.record('output', Buffer.from(m.payload));
+      if (m.payloadType === wire.PayloadType.Output || m.payloadType === wire.PayloadType.StdErr) this.hooks.record('output', m.payload);
     }, from);
   }
 

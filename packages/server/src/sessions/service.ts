@@ -382,7 +382,8 @@ export class SessionService {
       this.transcript.set(sessionId, t);
     }
     const first = t.rows.length === 0;
-    t.rows.push({ session_id: sessionId, seq: t.seq++, at: this.core.clock.now(), stream, data });
+    // the relay lends a view of the frame (and of the buffer it came in): the transcript keeps its own copy
+    t.rows.push({ session_id: sessionId, seq: t.seq++, at: this.core.clock.now(), stream, data: Buffer.from(data) });
     if (first) void this.flush(sessionId);
   }
 

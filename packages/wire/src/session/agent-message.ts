@@ -161,7 +161,6 @@ export class AgentMessageError extends Error {
 }
 
 const EMPTY = Buffer.alloc(0);
-const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const UINT32_MAX = 0xffffffff;
 
 function isPublication(type: string): boolean {
@@ -175,17 +174,49 @@ export function payloadDigest(payload: Uint8Array): Buffer {
 
 /** The 16 wire bytes of a UUID: its low 8 bytes first, then its high 8 bytes. */
 export function uuidToWire(uuid: string): Buffer {
-  if (!UUID_RE.test(uuid)) throw new AgentMessageError('message-id', `MessageId ${JSON.stringify(uuid)} is not a UUID (8-4-4-4-12 hex digits)`);
-  const canonical = Buffer.from(uuid.replace(/-/g, ''), 'hex');
-  return Buffer.concat([canonical.subarray(8, 16), canonical.subarray(0, 8)]);
+  const out = Buffer.allocUnsafe(16);
+  writeUuid(uuid, out, 0);
+  return out;
+}
+
+/** Where each canonical byte of a UUID's text starts (after the hyphens at 8, 13, 18 and 23). */
+const UUID_BYTE_AT = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) {
+  HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
+  HEX_VALUE['0123456789ABCDEF'.charCodeAt(i)] = i;
+}
+const HEX_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+function hexDigit(uuid: string, i: number): number {
+  const c = uuid.charCodeAt(i);
+  return c < 128 ? HEX_VALUE[c]! : -1;
+}
+
+/**
+ * {@link uuidToWire} into `out` at `at`, without the regular expression and the intermediate
+ * buffers: every stream frame carries a fresh MessageId.
+ */
+function writeUuid(uuid: string, out: Buffer, at: number): void {
+  const bad = () => new AgentMessageError('message-id', `MessageId ${JSON.stringify(uuid)} is not a UUID (8-4-4-4-12 hex digits)`);
+  if (typeof uuid !== 'string' || uuid.length !== 36 || uuid[8] !== '-' || uuid[13] !== '-' || uuid[18] !== '-' || uuid[23] !== '-') throw bad();
+  for (let k = 0; k < 16; k++) {
+    const i = UUID_BYTE_AT[k]!;
+    const hi = hexDigit(uuid, i);
+    const lo = hexDigit(uuid, i + 1);
+    if (hi < 0 || lo < 0) throw bad();
+    // the canonical high 8 bytes go second on the wire
+    out[at + ((k + 8) & 15)] = (hi << 4) | lo;
+  }
 }
 
 /** The UUID text of 16 wire bytes (the inverse of {@link uuidToWire}). */
 export function uuidFromWire(bytes: Uint8Array): string {
   if (bytes.length !== 16) throw new AgentMessageError('message-id', `MessageId needs 16 bytes, got ${bytes.length}`);
-  const b = Buffer.from(bytes.buffer, bytes.byteOffset, 16);
-  const hex = Buffer.concat([b.subarray(8, 16), b.subarray(0, 8)]).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  const h = HEX_BYTE;
+  const b = bytes;
+  // the canonical high 8 bytes are the second half on the wire
+  return `${h[b[8]!]}${h[b[9]!]}${h[b[10]!]}${h[b[11]!]}-${h[b[12]!]}${h[b[13]!]}-${h[b[14]!]}${h[b[15]!]}-${h[b[0]!]}${h[b[1]!]}-${h[b[2]!]}${h[b[3]!]}${h[b[4]!]}${h[b[5]!]}${h[b[6]!]}${h[b[7]!]}`;
 }
 
 function checkUint32(code: AgentMessageErrorCode, field: string, value: number): void {
@@ -226,7 +257,7 @@ export function encodeAgentMessage(init: AgentMessageInit, into?: Buffer): Buffe
   let payloadLength = payload ? payload.length : 0;
   if (parts) for (const p of parts) payloadLength += p.length;
   if (payloadLength > UINT32_MAX) throw new AgentMessageError('payload-length', `payload of ${payloadLength} bytes does not fit a uint32 PayloadLength`);
-  const idBytes = uuidToWire(init.messageId ?? randomUUID());
+  const messageId = init.messageId ?? randomUUID();
 
   const size = PAYLOAD_OFFSET + payloadLength;
   const out = into && into.length >= size ? into.subarray(0, size) : Buffer.allocUnsafe(size);
@@ -237,7 +268,7 @@ export function encodeAgentMessage(init: AgentMessageInit, into?: Buffer): Buffe
   out.writeBigUInt64BE(BigInt(createdDate), Offset.CreatedDate);
   out.writeBigInt64BE(BigInt(sequenceNumber), Offset.SequenceNumber);
   out.writeBigUInt64BE(BigInt(flags), Offset.Flags);
-  idBytes.copy(out, Offset.MessageId);
+  writeUuid(messageId, out, Offset.MessageId);
   out.writeUInt32BE(payloadType, Offset.PayloadType);
   out.writeUInt32BE(payloadLength, Offset.PayloadLength);
   if (payload) out.set(payload, Offset.Payload);

@@ -4,6 +4,7 @@ import { PayloadType } from './agent-message.js';
 import { ManualClock } from './clock.js';
 import {
   MUX_DEFAULT_WINDOW,
+  MUX_HEADER_LENGTH,
   MUX_PORT_RECEIVE_WINDOW,
   Mux,
   MuxFrameParser,
@@ -192,9 +193,11 @@ test('mux: a stalled stream holds at most its window and does not block the othe
 
 test('mux: a larger receive window is granted at open, and a peer with the plain window is held to it', () => {
   const agentStreams: MuxStream[] = [];
+  // more than either window, so that both stall
+  const N = MUX_PORT_RECEIVE_WINDOW + 1_000_000;
   const got = { agent: 0, client: 0 };
   const errors: Error[] = [];
-  // the client lets 1 MiB through; the agent keeps the protocol's initial window
+  // the client lets the port-forwarding window through; the agent keeps the protocol's initial window
   const p = directPair({
     receiveWindow: { client: MUX_PORT_RECEIVE_WINDOW },
     onAgentError: (e) => errors.push(e),
@@ -210,23 +213,23 @@ test('mux: a larger receive window is granted at open, and a peer with the plain
   up.onReset = (r) => resets.push(r);
   up.pause();
   up.onData = (d) => (got.client += d.length);
-  writeAll(up, rng.bytes(3_000_000), rng);
+  writeAll(up, rng.bytes(N), rng);
   p.clock.runUntil(() => p.clock.pending === 0);
   const down = agentStreams[0]!;
   down.onReset = (r) => resets.push(r);
-  writeAll(down, rng.bytes(3_000_000), rng);
+  writeAll(down, rng.bytes(N), rng);
   p.clock.runUntil(() => p.clock.pending === 0);
   const dataOnWire = (from: 'client' | 'agent') =>
     p.wire.filter((w) => w.from === from && w.frame[0] === MuxFrameType.Data).reduce((n, w) => n + w.frame.length - 9, 0);
-  // both readers stalled: the agent holds its 256 KiB, the client the 1 MiB it granted
+  // both readers stalled: the agent holds its 256 KiB, the client the window it granted
   assert.equal(dataOnWire('client'), MUX_DEFAULT_WINDOW);
   assert.equal(down.heldBytes, MUX_DEFAULT_WINDOW);
   assert.equal(dataOnWire('agent'), MUX_PORT_RECEIVE_WINDOW);
   assert.equal(up.heldBytes, MUX_PORT_RECEIVE_WINDOW);
   down.resume();
   up.resume();
-  p.clock.runUntil(() => (got.agent === 3_000_000 && got.client === 3_000_000) || p.clock.pending === 0);
-  assert.deepEqual(got, { agent: 3_000_000, client: 3_000_000 });
+  p.clock.runUntil(() => (got.agent === N && got.client === N) || p.clock.pending === 0);
+  assert.deepEqual(got, { agent: N, client: N });
   assert.deepEqual(resets, []);
   assert.deepEqual(errors, []);
   assert.throws(() => new Mux({ role: 'client', send: () => true, receiveWindow: MUX_DEFAULT_WINDOW - 1 }), /receiveWindow/);
@@ -478,4 +481,89 @@ test('mux framing: OPEN carries a file copy request, validated both ways', () =>
   assert.throws(() => parseOpenPayload(Buffer.from('{"file":{"op":"put","path":"/a","mode":4096}}')), /file\.mode must be permission bits/);
   assert.throws(() => parseOpenPayload(Buffer.from('{"file":{"op":"put","path":"/a","name":"../b"}}')), /file\.name must be a plain file name/);
   assert.throws(() => encodeOpenPayload({ file: { op: 'get', path: 'x'.repeat(5000) } }), /file\.path must be/);
+});
+
+test('mux: with defer, what is written in one turn leaves together, in frames of up to maxChunk', () => {
+  const later: (() => void)[] = [];
+  const sent: Buffer[][] = [];
+  const got: Buffer[] = [];
+  let agent: Mux | undefined;
+  const client = new Mux({
+    role: 'client',
+    maxChunk: 5000,
+    streamHighWaterMark: 64 * 1024,
+    defer: (fn) => later.push(fn),
+    send: (b) => (sent.push([b]), agent!.receive(b), true),
+    sendParts: (parts) => (sent.push(parts), agent!.receive(Buffer.concat(parts)), true),
+  });
+  agent = new Mux({ role: 'agent', send: (b) => client.receive(b), onStream: (s) => (s.onData = (d) => got.push(Buffer.from(d))) });
+  const s = client.open({ port: 1 });
+  const chunks = Array.from({ length: 12 }, (_, i) => Buffer.alloc(1000, i));
+  for (const c of chunks) assert.equal(s.write(c), true);
+  const dataFrames = () => sent.filter((parts) => parts[0]![0] === MuxFrameType.Data);
+  assert.equal(dataFrames().length, 0, 'nothing is sent before the deferred flush');
+  assert.equal(later.length, 1, 'one flush for the whole turn');
+  later.shift()!();
+  assert.deepEqual(
+    dataFrames().map((parts) => parts.slice(1).reduce((n, p) => n + p.length, 0)),
+    [5000, 5000, 2000],
+  );
+  // the pieces are views of what was written, not copies
+  assert.equal(dataFrames()[0]![1]!.buffer, chunks[0]!.buffer);
+  assert.ok(Buffer.concat(got).equals(Buffer.concat(chunks)));
+  // past the high-water mark write() asks to wait, and the flush brings onDrain
+  let drained = 0;
+  s.onDrain = () => drained++;
+  assert.equal(s.write(Buffer.alloc(64 * 1024)), false);
+  later.shift()!();
+  assert.equal(drained, 1);
+  assert.equal(s.queuedBytes, 0);
+});
+
+test('mux: with deferFrom, a short write goes at once, taking along what waits', () => {
+  const later: (() => void)[] = [];
+  const sent: Buffer[][] = [];
+  const got: Buffer[] = [];
+  let agent: Mux | undefined;
+  const client = new Mux({
+    role: 'client',
+    maxChunk: 256 * 1024,
+    streamHighWaterMark: 512 * 1024,
+    defer: (fn) => later.push(fn),
+    deferFrom: 64 * 1024,
+    send: (b) => (sent.push([b]), agent!.receive(b), true),
+    sendParts: (parts) => (sent.push(parts), agent!.receive(Buffer.concat(parts)), true),
+  });
+  agent = new Mux({ role: 'agent', send: (b) => client.receive(b), onStream: (s) => (s.onData = (d) => got.push(Buffer.from(d))) });
+  const s = client.open({ port: 1 });
+  const dataFrames = () => sent.filter((parts) => parts[0]![0] === MuxFrameType.Data).map((parts) => parts.slice(1).reduce((n, p) => n + p.length, 0));
+  // a keystroke is not held back
+  s.write(Buffer.from('x'));
+  assert.deepEqual(dataFrames(), [1]);
+  // full reads wait for the turn to end; the short read that ends the burst sends them all
+  s.write(Buffer.alloc(64 * 1024, 1));
+  s.write(Buffer.alloc(64 * 1024, 2));
+  assert.deepEqual(dataFrames(), [1]);
+  s.write(Buffer.alloc(1000, 3));
+  assert.deepEqual(dataFrames(), [1, 2 * 64 * 1024 + 1000]);
+  for (const fn of later.splice(0)) fn();
+  assert.deepEqual(dataFrames(), [1, 2 * 64 * 1024 + 1000]);
+  assert.equal(Buffer.concat(got).length, 1 + 2 * 64 * 1024 + 1000);
+});
+
+test('mux: a paused stream keeps a large frame as it came, and copies a small one out of its buffer', () => {
+  const held: Buffer[] = [];
+  const m = new Mux({ role: 'agent', send: () => true, onStream: (s) => s.pause() });
+  m.receive(encodeMuxFrame(MuxFrameType.Open, 1));
+  const big = encodeMuxFrame(MuxFrameType.Data, 1, Buffer.alloc(60_000, 7));
+  const small = Buffer.concat([encodeMuxFrame(MuxFrameType.Data, 1, Buffer.from('hi')), Buffer.alloc(60_000)]).subarray(0, MUX_HEADER_LENGTH + 2);
+  m.receive(big);
+  m.receive(small);
+  const s = m.stream(1)!;
+  assert.equal(s.heldBytes, 60_002);
+  s.onData = (d) => held.push(d);
+  s.resume();
+  assert.equal(held[0]!.buffer, big.buffer, 'most of its buffer: kept as a view');
+  assert.notEqual(held[1]!.buffer, small.buffer, 'a sliver of a large buffer: copied');
+  assert.equal(held[1]!.toString(), 'hi');
 });

@@ -28,6 +28,8 @@
  * (they may be in flight after a reset), except OPEN.
  */
 
+import { FAST_FRAME_SIZE } from './reliable.js';
+
 export const MuxFrameType = {
   Open: 1,
   Data: 2,
@@ -42,10 +44,21 @@ export const MUX_DEFAULT_WINDOW = 256 * 1024;
 /** A whole socket read (Node reads at most 64 KiB) in one DATA frame: fewer, larger frames cost less at every hop. */
 export const MUX_DEFAULT_CHUNK = 64 * 1024;
 /**
- * What port forwarding lets the peer send a stream ahead of its reader: at 1 MiB the credit
- * returned in quarter-window WINDOW frames is one control frame per 256 KiB of data.
+ * What port forwarding lets the peer send a stream ahead of its reader, and so what a stream with
+ * a stalled reader holds at most. At 4 MiB (the fast transport's window) one stream can keep the
+ * session's window full instead of waiting for credit, and the credit returned in quarter-window
+ * WINDOW frames is one control frame per MiB of data.
  */
-export const MUX_PORT_RECEIVE_WINDOW = 1024 * 1024;
+export const MUX_PORT_RECEIVE_WINDOW = 4 * 1024 * 1024;
+/** Port forwarding's largest DATA payload: four 64 KiB socket reads, which with the header fit one fast-mode frame of the reliable stream. */
+export const MUX_PORT_CHUNK = Math.min(256 * 1024, FAST_FRAME_SIZE - MUX_HEADER_LENGTH);
+/** A full socket read (Node reads at most 64 KiB): port forwarding defers only these ({@link MuxOptions.deferFrom}). */
+export const MUX_PORT_DEFER_FROM = 64 * 1024;
+/**
+ * What a port-forwarding stream queues before write() asks its socket to pause: room for a burst
+ * of socket reads to gather into full frames (see {@link MuxOptions.defer}).
+ */
+export const MUX_PORT_HIGH_WATER_MARK = 2 * FAST_FRAME_SIZE;
 /** Frames longer than this are a protocol error. */
 export const MUX_MAX_PAYLOAD = 1024 * 1024;
 
@@ -246,6 +259,19 @@ export interface MuxOptions {
   maxChunk?: number;
   /** A stream's write() returns false past this many unsent bytes (default 64 KiB). */
   streamHighWaterMark?: number;
+  /**
+   * Runs a function later (setImmediate). With it, DATA written in one turn of the event loop
+   * leaves together, in frames of up to `maxChunk`: a burst of 64 KiB socket reads becomes one
+   * large frame, and each frame costs a WebSocket message and a system call at every hop.
+   * Without it, data is sent as it is written.
+   */
+  defer?: (fn: () => void) => void;
+  /**
+   * With `defer`: only writes of at least this many bytes wait (default: all of them). A socket
+   * read shorter than a full one found the socket empty, so nothing more is coming this turn: it
+   * goes at once, with whatever waits, and a keystroke or a request pays no extra delay.
+   */
+  deferFrom?: number;
 }
 
 export interface MuxStats {
@@ -317,7 +343,7 @@ export class MuxStream {
       const b = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
       this.sendQueue.push(b);
       this.queued += b.length;
-      this.mux._ready(this);
+      this.mux._written(this, b.length);
     }
     const ok = this.queued < this.mux.streamHighWaterMark;
     if (!ok) this.needDrain = true;
@@ -394,6 +420,7 @@ export class Mux {
   private blocked = false;
   private flushing = false;
   private reflush = false;
+  private deferred = false;
   private closedFlag = false;
 
   constructor(options: MuxOptions) {
@@ -444,7 +471,7 @@ export class Mux {
     return s;
   }
 
-  /** Bytes from the peer (any chunking). */
+  /** Bytes from the peer (any chunking). Held data may stay a view of them: do not reuse them. */
   receive(bytes: Uint8Array): void {
     if (this.closedFlag) return;
     let frames: MuxFrame[];
@@ -524,7 +551,7 @@ export class Mux {
         this.stats.dataBytesReceived += n;
         if (n === 0) return;
         if (s.pausedFlag || !s.onData || s.recvBuffered > 0) {
-          s.recvBuffer.push(Buffer.from(f.payload));
+          s.recvBuffer.push(heldCopy(f.payload));
           s.recvBuffered += n;
         } else {
           s.onData(f.payload);
@@ -622,6 +649,22 @@ export class Mux {
     s.onClose?.();
   }
 
+  /** @internal a stream has new data: sent now, or with whatever else comes in this turn */
+  _written(s: MuxStream, n: number): void {
+    const defer = this.opts.defer;
+    if (!defer || n < (this.opts.deferFrom ?? 0)) return this._ready(s);
+    if (!s.inReady && !s.closedFlag) {
+      s.inReady = true;
+      this.ready.push(s);
+    }
+    if (this.deferred) return;
+    this.deferred = true;
+    defer(() => {
+      this.deferred = false;
+      this.flush();
+    });
+  }
+
   /** @internal a stream may have something to send */
   _ready(s: MuxStream): void {
     if (!s.inReady && !s.closedFlag && (s.queued > 0 || (s.finQueued && !s.finSent))) {
@@ -650,7 +693,8 @@ export class Mux {
           }
           if (s.queued > 0 && s.sendCredit > 0) {
             const n = Math.min(this.maxChunk, s.sendCredit, s.queued);
-            const chunk = take(s, n);
+            const frame = [muxHeader(MuxFrameType.Data, s.id, n)];
+            take(s, n, frame);
             s.sendCredit -= n;
             this.stats.dataBytesSent += n;
             this.stats.framesSent++;
@@ -658,7 +702,7 @@ export class Mux {
               s.needDrain = false;
               drained.push(s);
             }
-            const r = this.opts.sendParts ? this.opts.sendParts([muxHeader(MuxFrameType.Data, s.id, n), chunk]) : this.opts.send(encodeMuxFrame(MuxFrameType.Data, s.id, chunk));
+            const r = this.opts.sendParts ? this.opts.sendParts(frame) : this.opts.send(Buffer.concat(frame, MUX_HEADER_LENGTH + n));
             if (r === false) this.blocked = true;
           } else if (s.queued > 0) {
             // no credit: leave the ready list until a WINDOW arrives
@@ -681,19 +725,17 @@ export class Mux {
   }
 }
 
-function take(s: MuxStream, n: number): Buffer {
-  const first = s.sendQueue[0]!;
-  if (first.length === n) {
-    s.sendQueue.shift();
-    s.queued -= n;
-    return first;
-  }
-  if (first.length > n) {
-    s.sendQueue[0] = first.subarray(n);
-    s.queued -= n;
-    return first.subarray(0, n);
-  }
-  const parts: Buffer[] = [];
+/**
+ * What a paused stream holds of a payload: the view itself when it is most of the buffer under
+ * it (a large frame: copying it would only add garbage), else a copy that does not keep a much
+ * larger buffer alive.
+ */
+function heldCopy(payload: Buffer): Buffer {
+  return payload.length * 2 >= payload.buffer.byteLength ? payload : Buffer.from(payload);
+}
+
+/** Moves the first n queued bytes of a stream onto `parts`, as views of the written buffers. */
+function take(s: MuxStream, n: number, parts: Buffer[]): void {
   let left = n;
   while (left > 0) {
     const b = s.sendQueue[0]!;
@@ -708,5 +750,4 @@ function take(s: MuxStream, n: number): Buffer {
     }
   }
   s.queued -= n;
-  return Buffer.concat(parts, n);
 }

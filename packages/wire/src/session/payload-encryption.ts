@@ -54,6 +54,7 @@ export class PayloadEncryption {
     this.opens = new Set(SEALED_BY[end === 'agent' ? 'client' : 'agent']);
     this.transform = {
       outgoing: (type, payload) => (this.cipher && this.seals.has(type) ? this.cipher.encrypt(payload) : payload),
+      transforms: (type) => this.cipher !== undefined && this.seals.has(type),
     };
   }
 

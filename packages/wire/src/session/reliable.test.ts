@@ -604,3 +604,43 @@ test('a payload written in pieces: stream bytes arrive joined, another type as o
   );
   assert.equal(client.stats.bytesWritten, 9 + 21);
 });
+
+test('fast mode: a transform that leaves a type alone gets no joined copy of it; sealed types still go through it', () => {
+  const seen: { type: number; pieces: number }[] = [];
+  const sent: Buffer[] = [];
+  const r = new ReliableStream({
+    role: 'agent',
+    mode: 'fast',
+    clock: new ManualClock(),
+    onData: () => undefined,
+    transform: {
+      outgoing: (type, payload) => (seen.push({ type, pieces: 1 }), type === PayloadType.Flag ? Buffer.from(payload).reverse() : payload),
+      transforms: (type) => type === PayloadType.Flag,
+    },
+  });
+  r.attach((b) => sent.push(Buffer.from(b)));
+  r.write(PayloadType.Output, [Buffer.from('ab'), Buffer.from('cd')]);
+  r.write(PayloadType.Flag, flagPayload(1));
+  assert.deepEqual(seen, [{ type: PayloadType.Flag, pieces: 1 }]);
+  const payloads = sent.map((b) => decodeAgentMessage(b)).map((m) => [m.payloadType, m.payload.toString('hex')]);
+  assert.deepEqual(payloads, [
+    [PayloadType.Output, Buffer.from('abcd').toString('hex')],
+    [PayloadType.Flag, '01000000'],
+  ]);
+  r.close();
+});
+
+test('fast mode: large frames are acknowledged by bytes before the window fills, not only every ackEvery frames', () => {
+  const clock = new ManualClock();
+  const acks: AgentMessage[] = [];
+  const rx = new ReliableStream({ role: 'client', mode: 'fast', clock, onData: () => undefined });
+  rx.attach((b) => acks.push(decodeAgentMessage(b)));
+  const tx = new ReliableStream({ role: 'agent', mode: 'fast', clock, onData: () => undefined });
+  tx.attach((b) => rx.receive(b));
+  // eight quarter-MiB frames: 2 MiB, half the window, in fewer frames than ackEvery
+  for (let i = 0; i < 8; i++) tx.write(PayloadType.Output, Buffer.alloc(256 * 1024, i));
+  assert.equal(acks.length, 1, 'acknowledged at once, without waiting for the delayed-ack timer');
+  assert.equal(parseAcknowledge(acks[0]!.payload).AcknowledgedMessageSequenceNumber, 7);
+  tx.close();
+  rx.close();
+});

@@ -9,7 +9,7 @@
  *   sender keeps unacked frames and every 100 ms resends the oldest one if it is older than the
  *   RTO (SRTT/RTTVAR, 200 ms at first, at most 1 s). Frames carry at most 1024 payload bytes.
  * - `fast` (Capstan to Capstan, negotiated in the handshake): large frames, one cumulative
- *   acknowledge per `ackEvery` frames or `ackDelay` ms (the AWS acknowledge JSON with
+ *   acknowledge per `ackEvery` frames, `ackBytes` bytes or `ackDelay` ms (the AWS acknowledge JSON with
  *   `"Cumulative": true`), a byte window in flight with backpressure to the writer, go-back-N
  *   from the first unacked frame on timeout (RTO with Karn's rule and exponential backoff). When
  *   the receiver first holds frames past a gap it acknowledges at once with `"HighestReceived"`,
@@ -47,15 +47,18 @@ export type Send = (bytes: Buffer) => void;
 
 /** The largest frame payload AWS's agent and plugin produce; aws mode never exceeds it. */
 export const AWS_FRAME_SIZE = 1024;
-/** A whole 64 KiB socket read and its mux header fit one frame, and frames queued behind a full window coalesce up to four of them. */
-export const FAST_FRAME_SIZE = 256 * 1024;
+/**
+ * Four whole 64 KiB socket reads and the header in front of them (a mux DATA header is 9 bytes)
+ * fit one frame: at exactly 256 KiB, the 9 bytes left over from each 256 KiB of reads went as a
+ * frame of their own, with all the per-frame work at every hop.
+ */
+export const FAST_FRAME_SIZE = 256 * 1024 + 64;
 export const MAX_FRAME_SIZE = 1024 * 1024;
 export const AWS_WINDOW = 1024 * 1024;
 export const FAST_WINDOW = 4 * 1024 * 1024;
 
-/** fast mode: messages of at least POOLED_MIN bytes are written into reused buffers of at least POOLED_SIZE, at most POOL_BUFFERS kept. */
+/** fast mode: messages of at least POOLED_MIN bytes are written into reused buffers that hold a whole frame, at most POOL_BUFFERS kept. */
 const POOLED_MIN = 16 * 1024;
-const POOLED_SIZE = 64 * 1024 + 256;
 const POOL_BUFFERS = 16;
 
 /** AWS's timer constants (the agent's and plugin's config). */
@@ -73,6 +76,8 @@ export const FastTiming = {
   maxRto: 10_000,
   ackEvery: 16,
   ackDelay: 10,
+  /** half the default fast window: large frames are acknowledged before the sender stalls on a full window */
+  ackBytes: 2 * 1024 * 1024,
 } as const;
 
 /** Payload types that are byte streams: split into frames and coalesced freely. */
@@ -88,6 +93,12 @@ export interface DataInfo {
 export interface PayloadTransform {
   /** Applied to each frame's payload when it is first sent (e.g. KMS AES-GCM for some types). */
   outgoing?(payloadType: number, payload: Buffer): Buffer;
+  /**
+   * Whether `outgoing` would change a payload of this type now; without it, every payload goes
+   * through `outgoing`. One it leaves alone is written into its message from the pieces it was
+   * written in, not joined first.
+   */
+  transforms?(payloadType: number): boolean;
   /** Applied to each in-order frame's payload before delivery; a throw is reported via onError. */
   incoming?(payloadType: number, payload: Buffer): Buffer;
 }
@@ -115,6 +126,8 @@ export interface ReliableStreamOptions {
   ackEvery?: number;
   /** fast: …or this many ms after the first unacknowledged one (default 10). */
   ackDelay?: number;
+  /** fast: …or once frames of this many payload bytes were delivered unacknowledged (default 2 MiB). */
+  ackBytes?: number;
   /** Most early (out-of-order) frames kept; more are dropped unacknowledged. Default 10 000. */
   receiveBufferFrames?: number;
   transform?: PayloadTransform;
@@ -245,6 +258,7 @@ export class ReliableStream {
   private highWaterMark: number;
   private readonly ackEvery: number;
   private readonly ackDelay: number;
+  private readonly ackBytes: number;
   private readonly receiveBufferFrames: number;
 
   private send: Send | undefined;
@@ -285,6 +299,7 @@ export class ReliableStream {
   private lastDeliveredId = '';
   private held = new Map<number, HeldFrame>();
   private unacked = 0;
+  private unackedBytes = 0;
   private ackTimer: unknown = undefined;
 
   constructor(options: ReliableStreamOptions) {
@@ -297,6 +312,7 @@ export class ReliableStream {
     this.newMessageId = options.newMessageId ?? randomUUID;
     this.ackEvery = positiveInt('ackEvery', options.ackEvery ?? FastTiming.ackEvery);
     this.ackDelay = nonNegative('ackDelay', options.ackDelay ?? FastTiming.ackDelay);
+    this.ackBytes = positiveInt('ackBytes', options.ackBytes ?? FastTiming.ackBytes);
     this.receiveBufferFrames = positiveInt('receiveBufferFrames', options.receiveBufferFrames ?? 10_000);
     this._mode = 'aws';
     this._frameSize = AWS_FRAME_SIZE;
@@ -536,7 +552,8 @@ export class ReliableStream {
   private transmitNew(f: PendingFrame): void {
     const seq = this.nextSeq++;
     // without a transform the pieces go straight into the message: one copy, not two
-    const outgoing = this.opts.transform?.outgoing;
+    const t = this.opts.transform;
+    const outgoing = t?.outgoing && (t.transforms?.(f.type) ?? true) ? t.outgoing : undefined;
     let payload: Buffer | undefined;
     if (outgoing) payload = outgoing(f.type, f.chunks.length === 1 ? f.chunks[0]! : Buffer.concat(f.chunks, f.size));
     else if (f.chunks.length === 1) payload = f.chunks[0]!;
@@ -578,8 +595,9 @@ export class ReliableStream {
         return b;
       }
     }
-    // Large enough that Node gives it memory of its own, never a slice of the shared pool.
-    return Buffer.allocUnsafe(Math.max(size, POOLED_SIZE));
+    // Room for the largest frame, so that any pooled buffer serves any message (and large enough
+    // that Node gives it memory of its own, never a slice of the shared pool).
+    return Buffer.allocUnsafe(Math.max(size, PAYLOAD_OFFSET + this._frameSize));
   }
 
   /**
@@ -836,7 +854,7 @@ export class ReliableStream {
     }
     if (this._closed) return;
     if (this._mode === 'fast') {
-      if (filled || this.unacked >= this.ackEvery) this.sendCumulativeAck();
+      if (filled || this.unacked >= this.ackEvery || this.unackedBytes >= this.ackBytes) this.sendCumulativeAck();
       else this.scheduleAck();
     }
   }
@@ -855,7 +873,10 @@ export class ReliableStream {
     }
     this.expected = seq + 1;
     this.lastDeliveredId = messageId;
-    if (this._mode === 'fast') this.unacked++;
+    if (this._mode === 'fast') {
+      this.unacked++;
+      this.unackedBytes += payload.length;
+    }
     this.stats.framesDelivered++;
     this.stats.bytesDelivered += data.length;
     this.opts.onData(type, data, { sequenceNumber: seq, messageId });
@@ -878,6 +899,7 @@ export class ReliableStream {
       this.ackTimer = undefined;
     }
     this.unacked = 0;
+    this.unackedBytes = 0;
     if (!this.send || this._closed || this.expected === 0) return;
     this.stats.acksSent++;
     this.send(
