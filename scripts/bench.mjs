@@ -10,5 +10,12 @@ if (!name || !names.includes(name)) {
   console.error(`usage: npm run bench -- NAME [options]\nbenchmarks: ${names.join(', ')}`);
   process.exit(name ? 1 : 0);
 }
+// The benchmarks run the server and agent as built, as `npm start` runs them: the TypeScript
+// build is brought up to date first (a second or so when nothing changed).
+const build = spawnSync('npx', ['tsc', '-b'], { stdio: 'inherit', cwd: root });
+if (build.status !== 0) {
+  console.error('the TypeScript build failed; fix it before benchmarking');
+  process.exit(1);
+}
 const r = spawnSync(process.execPath, ['--conditions=capstan-src', '--import', 'tsx', `${root}bench/${name}.ts`, ...rest], { stdio: 'inherit', cwd: root });
 process.exit(r.status ?? 1);
