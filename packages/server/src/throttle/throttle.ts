@@ -28,9 +28,11 @@ interface Bucket {
 
 /** Per-account token buckets, one per operation family (`ssm:read`, `kms:write`, …). */
 export class Throttle {
-  private readonly buckets = new Map<string, Bucket>();
-  /** The same buckets by account, then family: the lookup of every call. */
-  private readonly byAccount = new Map<string, Map<string, Bucket>>();
+  /**
+   * By account, then family: every call finds its bucket with the account's and the family's own
+   * strings, not a key concatenated (and hashed) per call.
+   */
+  private readonly buckets = new Map<string, Map<string, Bucket>>();
   private overrides = new Map<string, Limit>();
   private readonly db: Kysely<ThrottleTables>;
 
@@ -48,11 +50,13 @@ export class Throttle {
     for (const r of rows) next.set(`${r.account_id}|${r.family}`, { rate: r.rate, burst: r.burst });
     this.overrides = next;
     // A changed limit starts a full bucket, so raising a limit helps at once.
-    for (const [key, bucket] of this.buckets) {
-      const limit = this.limitFor(key);
-      if (limit.rate !== bucket.limit.rate || limit.burst !== bucket.limit.burst) {
-        bucket.limit = limit;
-        bucket.tokens = limit.burst;
+    for (const [accountId, families] of this.buckets) {
+      for (const [family, bucket] of families) {
+        const limit = this.limitFor(accountId, family);
+        if (limit.rate !== bucket.limit.rate || limit.burst !== bucket.limit.burst) {
+          bucket.limit = limit;
+          bucket.tokens = limit.burst;
+        }
       }
     }
   }
@@ -76,19 +80,13 @@ export class Throttle {
   /** Takes one token; false means the call is over the limit. */
   take(accountId: string, family: string): boolean {
     const now = this.clock.now();
-    // Found by the account's and the family's own strings, not a key concatenated (and hashed) per call.
-    let mine = this.byAccount.get(accountId);
-    let bucket = mine?.get(family);
+    let families = this.buckets.get(accountId);
+    let bucket = families?.get(family);
     if (!bucket) {
-      const key = `${accountId}|${family}`;
-      bucket = this.buckets.get(key);
-      if (!bucket) {
-        const limit = this.limitFor(key);
-        bucket = { tokens: limit.burst, updatedAt: now, limit };
-        this.buckets.set(key, bucket);
-      }
-      if (!mine) this.byAccount.set(accountId, (mine = new Map()));
-      mine.set(family, bucket);
+      const limit = this.limitFor(accountId, family);
+      bucket = { tokens: limit.burst, updatedAt: now, limit };
+      if (!families) this.buckets.set(accountId, (families = new Map()));
+      families.set(family, bucket);
     } else if (now > bucket.updatedAt) {
       bucket.tokens = Math.min(bucket.limit.burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * bucket.limit.rate);
       bucket.updatedAt = now;
@@ -98,10 +96,10 @@ export class Throttle {
     return true;
   }
 
-  private limitFor(key: string): Limit {
-    const override = this.overrides.get(key);
+  private limitFor(accountId: string, family: string): Limit {
+    const override = this.overrides.get(`${accountId}|${family}`);
     if (override) return override;
-    return key.endsWith(':read') ? DEFAULT_LIMITS.read : DEFAULT_LIMITS.write;
+    return family.endsWith(':read') ? DEFAULT_LIMITS.read : DEFAULT_LIMITS.write;
   }
 }
 
