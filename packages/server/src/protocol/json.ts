@@ -1,4 +1,5 @@
 import { AwsError } from './errors.js';
+import { deepFreeze } from './freeze.js';
 
 const dateToJson = Date.prototype.toJSON;
 const bufferToJson = Buffer.prototype.toJSON;
@@ -19,14 +20,6 @@ const encoded = new WeakMap<object, string>();
 export function preEncoded<T extends object>(output: T): T {
   encoded.set(output, encodeJson(output));
   return deepFreeze(output);
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value) && !(value instanceof Date) && !Buffer.isBuffer(value)) {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
-  }
-  return value;
 }
 
 /**

@@ -6,6 +6,7 @@
  * PolicyDocument is itself a valid policy that means the same thing.
  */
 import { AwsError } from '../../protocol/errors.js';
+import { deepFreeze } from '../../protocol/freeze.js';
 import { parseOperatorName } from './operators.js';
 
 export type PolicyVersion = '2012-10-17' | '2008-10-17';
@@ -98,6 +99,7 @@ export function parsePolicyDocument(text: string, options: ParsePolicyOptions = 
   }
   const root = parseJson(text);
   if (!isObject(root)) fail('Policy document must be a JSON object');
+  // Frozen documents let compilePolicy cache by identity without going stale.
   return deepFreeze(readDocument(root));
 }
 
@@ -244,11 +246,3 @@ function validateNullValues(values: readonly string[], key: string, where: strin
   }
 }
 
-/** Frozen documents let compilePolicy cache by identity without going stale. */
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    for (const child of Object.values(value)) deepFreeze(child);
-    Object.freeze(value);
-  }
-  return value;
-}
