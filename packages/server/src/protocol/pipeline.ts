@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { timeOrderedId } from '../audit/ids.js';
 import { redact } from '../audit/redact.js';
+import type { AuditRecord } from '../audit/trail.js';
 import { authorize, authorizeNow, type ConditionContext } from '../iam/authorize.js';
 import { CredentialResolver, type Principal, type ResolvedCredential } from '../iam/credentials.js';
 import { AwsError, internalError, isAwsError } from './errors.js';
@@ -318,10 +319,7 @@ function audit(core: Core, wire: CallOrigin, facts: OperationFacts, f: AuditFact
   });
 }
 
-interface AuditedResource {
-  readonly type: string;
-  readonly name: string;
-}
+type AuditedResource = AuditRecord['resources'][number];
 
 /** Most calls touch one resource, and the same ones again and again: their audit form is kept. */
 const auditedResources = new Map<string, { list: readonly AuditedResource[]; json: string }>();
