@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { MUX_PORT_CHUNK, MUX_PORT_DEFER_FROM, MUX_PORT_HIGH_WATER_MARK, MUX_PORT_RECEIVE_WINDOW, Mux, PayloadType, type FileRequest, type MuxStream } from '@capstan/wire/session';
+import { Mux, PayloadType, portMuxOptions, type FileRequest, type MuxStream } from '@capstan/wire/session';
 import type { PluginContext, SessionPlugin, SessionStartMessage } from './types.js';
 import { SessionRefused } from './types.js';
 import { commandAs, resolveRunAs, sessionEnv, workingDir, type RunAs } from './user.js';
@@ -78,17 +78,10 @@ export function startFileCopy(ctx: PluginContext, start: SessionStartMessage): S
   if (!ctx.capstanClient) throw new SessionRefused('file copy sessions need the capstan client (capstan cp)');
   const user = resolveRunAs(start.runAsUser);
   const children = new Set<ChildProcess>();
-  // Framed as port forwarding is (large frames from a burst of reads, a deep window, no joining
-  // of header and data), so a copy moves at the port-forwarding speed.
+  // Framed as port forwarding is, so a copy moves at the port-forwarding speed.
   const mux = new Mux({
     role: 'agent',
-    receiveWindow: MUX_PORT_RECEIVE_WINDOW,
-    maxChunk: MUX_PORT_CHUNK,
-    streamHighWaterMark: MUX_PORT_HIGH_WATER_MARK,
-    defer: setImmediate,
-    deferFrom: MUX_PORT_DEFER_FROM,
-    send: (b) => ctx.write(PayloadType.Output, b),
-    sendParts: (parts) => ctx.write(PayloadType.Output, parts),
+    ...portMuxOptions((b) => ctx.write(PayloadType.Output, b), setImmediate),
     onError: (e) => ctx.log(`file copy: ${e.message}`),
     onStream: (stream, want) => {
       if (!want.file) return stream.reset('this session copies files only');

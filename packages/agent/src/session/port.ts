@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { BlockList, connect, isIP, type Socket } from 'node:net';
-import { FlagValue, MUX_PORT_CHUNK, MUX_PORT_DEFER_FROM, MUX_PORT_HIGH_WATER_MARK, MUX_PORT_RECEIVE_WINDOW, Mux, PayloadType, flagPayload, parseFlagPayload, type MuxStream } from '@capstan/wire/session';
+import { FlagValue, MUX_PORT_HIGH_WATER_MARK, Mux, PayloadType, flagPayload, parseFlagPayload, portMuxOptions, type MuxStream } from '@capstan/wire/session';
 import type { PluginContext, SessionPlugin, SessionStartMessage } from './types.js';
 import { SessionRefused } from './types.js';
 
@@ -110,13 +110,7 @@ function muxMode(ctx: PluginContext, targets: PortTarget[]): SessionPlugin {
   const sockets = new Set<Socket>();
   const mux = new Mux({
     role: 'agent',
-    receiveWindow: MUX_PORT_RECEIVE_WINDOW,
-    maxChunk: MUX_PORT_CHUNK,
-    streamHighWaterMark: MUX_PORT_HIGH_WATER_MARK,
-    defer: setImmediate,
-    deferFrom: MUX_PORT_DEFER_FROM,
-    send: (b) => ctx.write(PayloadType.Output, b),
-    sendParts: (parts) => ctx.write(PayloadType.Output, parts),
+    ...portMuxOptions((b) => ctx.write(PayloadType.Output, b), setImmediate),
     onError: (e) => ctx.log(`mux: ${e.message}`),
     onStream: (stream, want) => {
       const target = want.file ? undefined : pickTarget(targets, want);

@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { MUX_PORT_CHUNK, MUX_PORT_DEFER_FROM, MUX_PORT_HIGH_WATER_MARK, MUX_PORT_RECEIVE_WINDOW, Mux, PayloadType, type MuxStream, type OpenTarget } from '@capstan/wire/session';
+import { MUX_PORT_HIGH_WATER_MARK, Mux, PayloadType, portMuxOptions, type MuxStream, type OpenTarget } from '@capstan/wire/session';
 import type { ClientChannel } from './channel.js';
 
 /** Carries byte streams through a Port session with Capstan's mux; one mux stream per connection. */
@@ -8,13 +8,7 @@ export class PortMux {
   constructor(private readonly channel: ClientChannel) {
     this.mux = new Mux({
       role: 'client',
-      receiveWindow: MUX_PORT_RECEIVE_WINDOW,
-      maxChunk: MUX_PORT_CHUNK,
-      streamHighWaterMark: MUX_PORT_HIGH_WATER_MARK,
-      defer: setImmediate,
-      deferFrom: MUX_PORT_DEFER_FROM,
-      send: (b) => channel.write(PayloadType.Output, b),
-      sendParts: (parts) => channel.write(PayloadType.Output, parts),
+      ...portMuxOptions((b) => channel.write(PayloadType.Output, b), setImmediate),
       onError: (e) => channel.close(`port forwarding: ${e.message}`),
     });
     channel.onDrain = () => this.mux.drain();

@@ -241,6 +241,26 @@ function frameAt(buf: Buffer, off: number): MuxFrame {
   return { type: buf[off] as MuxFrameTypeNumber, streamId: buf.readUInt32BE(off + 1), payload: buf.subarray(start, start + buf.readUInt32BE(off + 5)) };
 }
 
+/**
+ * The options of a mux as port forwarding and file copy run it over a session's Output payloads
+ * (`write`): a deep window, large frames gathered from a burst of full reads (`defer` runs a
+ * function at the end of the turn: setImmediate), and DATA frames passed as header and payload.
+ */
+export function portMuxOptions(
+  write: (bytes: Buffer | readonly Buffer[]) => boolean | void,
+  defer: (fn: () => void) => void,
+): Pick<MuxOptions, 'receiveWindow' | 'maxChunk' | 'streamHighWaterMark' | 'defer' | 'deferFrom' | 'send' | 'sendParts'> {
+  return {
+    receiveWindow: MUX_PORT_RECEIVE_WINDOW,
+    maxChunk: MUX_PORT_CHUNK,
+    streamHighWaterMark: MUX_PORT_HIGH_WATER_MARK,
+    defer,
+    deferFrom: MUX_PORT_DEFER_FROM,
+    send: write,
+    sendParts: write,
+  };
+}
+
 export interface MuxOptions {
   role: 'client' | 'agent';
   /** Takes mux bytes to the peer (e.g. a ReliableStream's Output); false asks to hold data until drain(). */
