@@ -16,7 +16,6 @@ import {
   CreateDocumentCommand,
   DescribeAssociationExecutionsCommand,
   DescribeInstanceInformationCommand,
-  GetCommandInvocationCommand,
   SendCommandCommand,
   SSMClient,
   UpdateDocumentCommand,
@@ -25,6 +24,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import { AgentProcess, buildAgentBundle } from '../test-support/agent-process.js';
 import { startTestServer, type TestServer } from '../test-support/server.js';
+import { invocationEnded } from '../test-support/invocation.js';
 import { until } from '../test-support/until.js';
 import { onEveryEngine } from '../test-support/engines.js';
 import { manifestOf, putPackageFile, zipOf } from './test-support/packages.js';
@@ -80,18 +80,7 @@ onEveryEngine('Agent updates', (engine) => {
     await t?.stop();
   });
 
-  const ENDED = ['Success', 'Failed', 'TimedOut', 'Cancelled'];
-
-  async function ended(commandId: string): Promise<GetCommandInvocationCommandOutput> {
-    return until(
-      `command ${commandId} to end`,
-      async () => {
-        const inv = await ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: node.instanceId })).catch(() => undefined);
-        return inv && ENDED.includes(inv.Status!) ? inv : undefined;
-      },
-      { ms: 60_000, every: 200, detail: output },
-    );
-  }
+  const ended = (commandId: string) => invocationEnded(ssm, commandId, node.instanceId, output);
 
   async function updateAgent(p: { version?: string; allowDowngrade?: string }): Promise<GetCommandInvocationCommandOutput> {
     const parameters = Object.fromEntries(Object.entries(p).map(([k, v]) => [k, [v]]));

@@ -15,7 +15,6 @@ import {
   CreateAssociationCommand,
   CreateDocumentCommand,
   DescribeAssociationExecutionsCommand,
-  GetCommandInvocationCommand,
   GetDocumentCommand,
   GetInventoryCommand,
   ListCommandInvocationsCommand,
@@ -27,6 +26,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import { AgentProcess, buildAgentBundle } from '../test-support/agent-process.js';
 import { startTestServer, type TestServer } from '../test-support/server.js';
+import { invocationEnded } from '../test-support/invocation.js';
 import { until } from '../test-support/until.js';
 import { manifestOf, putPackageFile, sha256, zipOf } from './test-support/packages.js';
 
@@ -77,18 +77,7 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const ENDED = ['Success', 'Failed', 'TimedOut', 'Cancelled'];
-
-async function runOn(instanceId: string, commandId: string): Promise<GetCommandInvocationCommandOutput> {
-  return until(
-    `command ${commandId} to end on ${instanceId}`,
-    async () => {
-      const inv = await ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId })).catch(() => undefined);
-      return inv && ENDED.includes(inv.Status!) ? inv : undefined;
-    },
-    { ms: 60_000, every: 200, detail: output },
-  );
-}
+const runOn = (instanceId: string, commandId: string) => invocationEnded(ssm, commandId, instanceId, output);
 
 /** AWS-ConfigureAWSPackage on the nodes tagged Role=web; the tagged node's invocation once it ended. */
 async function configure(p: Record<string, string>): Promise<GetCommandInvocationCommandOutput> {

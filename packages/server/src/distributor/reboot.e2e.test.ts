@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import {
   CreateActivationCommand,
   CreateDocumentCommand,
-  GetCommandInvocationCommand,
   GetDocumentCommand,
   ListCommandsCommand,
   ListInventoryEntriesCommand,
@@ -23,6 +22,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import { AgentProcess, buildAgentBundle } from '../test-support/agent-process.js';
 import { startTestServer, type TestServer } from '../test-support/server.js';
+import { invocationEnded } from '../test-support/invocation.js';
 import { until } from '../test-support/until.js';
 import { manifestOf, putPackageFile, zipOf } from './test-support/packages.js';
 
@@ -81,18 +81,7 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const ENDED = ['Success', 'Failed', 'TimedOut', 'Cancelled'];
-
-async function ended(commandId: string): Promise<GetCommandInvocationCommandOutput> {
-  return until(
-    `command ${commandId} to end`,
-    async () => {
-      const inv = await ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: node.instanceId })).catch(() => undefined);
-      return inv && ENDED.includes(inv.Status!) ? inv : undefined;
-    },
-    { ms: 60_000, every: 200, detail: output },
-  );
-}
+const ended = (commandId: string) => invocationEnded(ssm, commandId, node.instanceId, output);
 
 const send = async (p: Record<string, string>) => (await ssm.send(new SendCommandCommand({ DocumentName: 'AWS-ConfigureAWSPackage', InstanceIds: [node.instanceId], Parameters: parameters(p) }))).Command!.CommandId!;
 
