@@ -57,42 +57,39 @@ export class PackageRepository {
   }
 
   installed(name: string): InstalledPackage | undefined {
-    try {
-      return JSON.parse(readFileSync(join(this.dir(name), RECORD), 'utf8')) as InstalledPackage;
-    } catch {
-      return undefined;
-    }
+    return this.read<InstalledPackage>(name, RECORD);
   }
 
-  /** Written whole and renamed into place, so a crash leaves the old record or the new one. */
-  async record(p: InstalledPackage | undefined, name: string): Promise<void> {
-    const dir = this.dir(name);
-    if (!p) {
-      await rm(join(dir, RECORD), { force: true });
-      return;
-    }
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    await writeFile(join(dir, `${RECORD}.tmp`), JSON.stringify(p), { mode: 0o600 });
-    await rename(join(dir, `${RECORD}.tmp`), join(dir, RECORD));
+  record(p: InstalledPackage | undefined, name: string): Promise<void> {
+    return this.write(name, RECORD, p);
   }
 
   pending(name: string): PendingReboot | undefined {
+    return this.read<PendingReboot>(name, PENDING);
+  }
+
+  setPending(name: string, p: PendingReboot | undefined): Promise<void> {
+    return this.write(name, PENDING, p);
+  }
+
+  private read<T>(name: string, file: string): T | undefined {
     try {
-      return JSON.parse(readFileSync(join(this.dir(name), PENDING), 'utf8')) as PendingReboot;
+      return JSON.parse(readFileSync(join(this.dir(name), file), 'utf8')) as T;
     } catch {
       return undefined;
     }
   }
 
-  async setPending(name: string, p: PendingReboot | undefined): Promise<void> {
+  /** Written whole and renamed into place, so a crash leaves the old file or the new one; undefined removes it. */
+  private async write(name: string, file: string, value: object | undefined): Promise<void> {
     const dir = this.dir(name);
-    if (!p) {
-      await rm(join(dir, PENDING), { force: true });
+    if (!value) {
+      await rm(join(dir, file), { force: true });
       return;
     }
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    await writeFile(join(dir, `${PENDING}.tmp`), JSON.stringify(p), { mode: 0o600 });
-    await rename(join(dir, `${PENDING}.tmp`), join(dir, PENDING));
+    await writeFile(join(dir, `${file}.tmp`), JSON.stringify(value), { mode: 0o600 });
+    await rename(join(dir, `${file}.tmp`), join(dir, file));
   }
 
   /** Puts an unpacked version in place of any earlier copy of it. */
