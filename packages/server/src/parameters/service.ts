@@ -90,20 +90,29 @@ export class ParameterWrites {
       modified_user: call.principal.arn,
     };
     try {
+      // A concurrent change is caught by the store itself, with no read first: a create by the
+      // parameter's primary key, an update by its new version's key and by `addVersion`'s
+      // condition on the version it replaces (a concurrent delete).
       await this.db.transaction().execute(async (trx) => {
-        const current = await parameterStore.get(trx, account, region, name);
-        if ((current?.version ?? 0) !== (existing?.version ?? 0)) throw tooManyUpdates(`The parameter ${name} changed while this update ran; try again.`);
-        if (!existing || existing.tier !== tier) await this.checkLimit(trx, account, region, tier);
         const versionRow: VersionRow = { account_id: account, region, name, labels: '[]', ...fields };
         if (existing) {
-          await this.dropOldestVersion(trx, account, region, name);
-          await parameterStore.addVersion(trx, account, region, name, fields, versionRow, current!.tier);
+          // Versions are numbered from 1, so fewer than MAX_VERSIONS so far means fewer kept.
+          if (existing.version >= MAX_VERSIONS) await this.dropOldestVersion(trx, account, region, name);
+          if (!(await parameterStore.addVersion(trx, account, region, name, fields, versionRow, existing.version))) {
+            throw tooManyUpdates(`The parameter ${name} changed while this update ran; try again.`);
+          }
         } else {
           const tags = Object.fromEntries((input.Tags ?? []).map((t) => [t.Key, t.Value]));
           await parameterStore.insert(trx, { account_id: account, region, name, path: parentPath(name), tags: JSON.stringify(tags), ...fields }, versionRow);
         }
         await this.schedulePolicies(trx, account, region, name, fields.version, policies, now);
         await this.core.events.append(changeEvent(account, region, existing ? 'Update' : 'Create', { name, type, description: fields.description }), trx);
+        if (!existing || existing.tier !== tier) {
+          const count = await parameterStore.enterTier(trx, account, region, tier, existing?.tier);
+          if (count > LIMITS[tier]) {
+            throw parameterLimitExceeded(`You have reached the limit of ${LIMITS[tier]} ${tier.toLowerCase()} parameters in this account and region. Delete parameters or use another tier.`);
+          }
+        }
       });
     } catch (e) {
       if (isUniqueViolation(e)) throw existing ? tooManyUpdates(`The parameter ${name} changed while this update ran; try again.`) : parameterAlreadyExists();
@@ -139,12 +148,6 @@ export class ParameterWrites {
     return tier;
   }
 
-  private async checkLimit(trx: ParameterDb, account: string, region: string, tier: 'Standard' | 'Advanced'): Promise<void> {
-    if ((await parameterStore.countInTier(trx, account, region, tier)) >= LIMITS[tier]) {
-      throw parameterLimitExceeded(`You have reached the limit of ${LIMITS[tier]} ${tier.toLowerCase()} parameters in this account and region. Delete parameters or use another tier.`);
-    }
-  }
-
   /** History keeps 100 versions; the oldest goes unless a label holds it. */
   private async dropOldestVersion(trx: ParameterDb, account: string, region: string, name: string): Promise<void> {
     const versions = await parameterStore.versions(trx, account, region, name);
@@ -159,7 +162,7 @@ export class ParameterWrites {
   }
 
   private async schedulePolicies(trx: ParameterDb, account: string, region: string, name: string, version: number, policies: StoredPolicy[], modifiedAt: number): Promise<void> {
-    for (const type of ['Expiration', 'ExpirationNotification', 'NoChangeNotification']) await this.core.scheduler.cancel(POLICY_JOB, policyKey(account, region, name, type), trx);
+    await this.core.scheduler.cancel(POLICY_JOB, policyKeys(account, region, name), trx);
     for (const due of dueTimes(policies, modifiedAt)) {
       await this.core.scheduler.enqueue({ kind: POLICY_JOB, dueAt: due.dueAt, dedupeKey: policyKey(account, region, name, due.type), payload: { account, region, name, version, type: due.type } }, trx);
     }
@@ -170,7 +173,7 @@ export class ParameterWrites {
       const row = await parameterStore.get(trx, account, region, name);
       const gone = await parameterStore.delete(trx, account, region, name);
       if (gone) {
-        for (const type of ['Expiration', 'ExpirationNotification', 'NoChangeNotification']) await this.core.scheduler.cancel(POLICY_JOB, policyKey(account, region, name, type), trx);
+        await this.core.scheduler.cancel(POLICY_JOB, policyKeys(account, region, name), trx);
         if (row) await this.core.events.append(changeEvent(account, region, 'Delete', { name, type: row.type, description: row.description }), trx);
       }
       return gone;
@@ -221,6 +224,10 @@ export class ParameterWrites {
 }
 
 export const policyKey = (account: string, region: string, name: string, type: string) => `${account}|${region}|${name}|${type}`;
+
+/** The scheduler keys of every policy job a parameter can have. */
+const policyKeys = (account: string, region: string, name: string) => POLICY_TYPES.map((type) => policyKey(account, region, name, type));
+const POLICY_TYPES = ['Expiration', 'ExpirationNotification', 'NoChangeNotification'] as const;
 
 /** Keeping a parameter's policies across a new version restarts their clocks (NoChangeNotification). */
 function rearm(existing: ParameterRow | undefined): StoredPolicy[] {

@@ -20,13 +20,15 @@ export interface Scope {
 /** The smallest string greater than every string starting with `prefix`. */
 const upperBound = (prefix: string) => prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
 
-/** Keeps the per-tier parameter count, in the transaction of the change. */
-async function adjustCount(db: ParameterDb, account: string, region: string, tier: 'Standard' | 'Advanced', delta: number): Promise<void> {
-  await db
+/** Keeps the per-tier parameter count, in the transaction of the change; answers the new count. */
+async function adjustCount(db: ParameterDb, account: string, region: string, tier: 'Standard' | 'Advanced', delta: number): Promise<number> {
+  const row = await db
     .insertInto('parameter_counts')
     .values({ account_id: account, region, tier, count: delta })
     .onConflict((oc) => oc.columns(['account_id', 'region', 'tier']).doUpdateSet((eb) => ({ count: eb('parameter_counts.count', '+', delta) })))
-    .execute();
+    .returning('count')
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
 }
 
 /** Queries over Parameter Store's tables; every one scoped by account and region. */
@@ -42,20 +44,32 @@ export const parameterStore = {
   versionsPage: (db: ParameterDb, account: string, region: string, name: string, afterVersion: number, limit: number) =>
     key(db, 'parameter_versions', account, region, name).where('version', '>', afterVersion).selectAll().orderBy('version').limit(limit).execute(),
 
+  /** A new parameter and its first version. The caller counts it in its tier (`enterTier`). */
   async insert(db: ParameterDb, row: ParameterRow, version: VersionRow): Promise<void> {
     await db.insertInto('parameters').values(row).execute();
     await db.insertInto('parameter_versions').values(version).execute();
-    await adjustCount(db, row.account_id, row.region, row.tier, 1);
   },
 
-  /** Makes `version` the current one: the parameter row takes its fields, the history gains it. */
-  async addVersion(db: ParameterDb, account: string, region: string, name: string, fields: VersionFields, version: VersionRow, previousTier: VersionFields['tier']): Promise<void> {
+  /**
+   * Makes `version` the current one: the parameter row takes its fields, the history gains it.
+   * A change of tier is counted by the caller (`enterTier`). False when the parameter is no
+   * longer at version `replacing`.
+   */
+  async addVersion(db: ParameterDb, account: string, region: string, name: string, fields: VersionFields, version: VersionRow, replacing: number): Promise<boolean> {
     await db.insertInto('parameter_versions').values(version).execute();
-    if (previousTier !== fields.tier) {
-      await adjustCount(db, account, region, previousTier, -1);
-      await adjustCount(db, account, region, fields.tier, 1);
-    }
-    await db.updateTable('parameters').set(fields).where('account_id', '=', account).where('region', '=', region).where('name', '=', name).execute();
+    const r = await db.updateTable('parameters').set(fields).where('account_id', '=', account).where('region', '=', region).where('name', '=', name).where('version', '=', replacing).executeTakeFirst();
+    return r.numUpdatedRows > 0n;
+  },
+
+  /**
+   * Counts a parameter into `tier` (and out of `from`, when it moves up) and answers the tier's
+   * new count. Every create writes the same counter row, which holds its lock until commit: so
+   * this goes last in a transaction, and the count it answers already includes every concurrent
+   * create that committed, which makes the limit check exact.
+   */
+  async enterTier(db: ParameterDb, account: string, region: string, tier: 'Standard' | 'Advanced', from?: 'Standard' | 'Advanced'): Promise<number> {
+    if (from !== undefined) await adjustCount(db, account, region, from, -1);
+    return adjustCount(db, account, region, tier, 1);
   },
 
   deleteVersion: (db: ParameterDb, account: string, region: string, name: string, version: number) =>

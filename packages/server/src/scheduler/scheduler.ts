@@ -121,10 +121,12 @@ export class Scheduler {
     return !row || row.lease_expires_at === null || row.lease_expires_at < now;
   }
 
-  async cancel(kind: string, dedupeKey: string, db?: AnyDb): Promise<void> {
+  /** Removes the jobs of `kind` with these dedupe keys (one statement for a list). */
+  async cancel(kind: string, dedupeKey: string | readonly string[], db?: AnyDb): Promise<void> {
     const jobs: Kysely<SchedulerTables> = db ? db.withTables<SchedulerTables>() : this.db;
-    await jobs
-      .deleteFrom('scheduler_jobs').where('kind', '=', kind).where('dedupe_key', '=', dedupeKey).execute();
+    const q = jobs.deleteFrom('scheduler_jobs').where('kind', '=', kind);
+    if (typeof dedupeKey === 'string') await q.where('dedupe_key', '=', dedupeKey).execute();
+    else if (dedupeKey.length > 0) await q.where('dedupe_key', 'in', dedupeKey).execute();
   }
 
   start(): void {
