@@ -20,12 +20,15 @@ export interface ClusterBus {
   subscribe(topic: string, handler: BusHandler): void;
   /** Called after the bus lost its connection and has it again: messages may have been missed meanwhile. */
   onResync(handler: () => void): void;
+  /** Whether messages are being received now (false while the connection is lost). */
+  readonly live: boolean;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
 
 /** SQLite: one process, nobody to tell. */
 export class SoloBus implements ClusterBus {
+  readonly live = true;
   async publish(): Promise<void> {}
   subscribe(): void {}
   onResync(): void {}
@@ -58,6 +61,7 @@ export class PostgresBus implements ClusterBus {
   private channel = '';
   private stopped = false;
   private retry: NodeJS.Timeout | undefined;
+  private listening = false;
 
   constructor(
     private readonly database: Database,
@@ -66,6 +70,10 @@ export class PostgresBus implements ClusterBus {
   ) {
     if (!database.url) throw new Error('the cluster bus needs the PostgreSQL URL');
     this.db = database.db.withTables<ClusterTables>();
+  }
+
+  get live(): boolean {
+    return this.listening;
   }
 
   subscribe(topic: string, handler: BusHandler): void {
@@ -86,6 +94,7 @@ export class PostgresBus implements ClusterBus {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.listening = false;
     if (this.retry) clearTimeout(this.retry);
     const c = this.client;
     this.client = undefined;
@@ -114,6 +123,7 @@ export class PostgresBus implements ClusterBus {
     const lost = () => {
       if (this.client !== client) return;
       this.client = undefined;
+      this.listening = false;
       client.removeAllListeners('notification');
       void client.end().catch(() => undefined);
       this.reconnectIn(1_000);
@@ -127,6 +137,7 @@ export class PostgresBus implements ClusterBus {
     try {
       await client.connect();
       await client.query(`listen ${escapeIdentifier(this.channel)}`);
+      if (this.client === client) this.listening = true;
     } catch (e) {
       this.client = undefined;
       void client.end().catch(() => undefined);

@@ -18,9 +18,9 @@ export const parametersCapability: Capability = {
   name: 'parameters',
   migrations: parameterMigrations,
   operations: parameterOperations,
-  start(core) {
+  start(core, options) {
     settingsService(core); // needs service settings started first (default tier)
-    const current = new CurrentRows(core);
+    const current = new CurrentRows(core, options.parameterCacheTtlMs !== undefined ? { sharedTtlMs: options.parameterCacheTtlMs } : {});
     currentSlot.set(core, current);
     readsSlot.set(core, new ParameterReads(core));
     writesSlot.set(core, new ParameterWrites(core));

@@ -1,4 +1,5 @@
 import { sql, type CreateTableBuilder } from 'kysely';
+import { PARAMETER_CHANGED_TOPIC } from './current.js';
 import type { MigrationStep } from '../store/migrations.js';
 
 /** What every version of a parameter carries; the current one is also on the parameter row. */
@@ -122,6 +123,24 @@ export const parameterMigrations: MigrationStep[] = [
         .addColumn('count', 'integer', (c) => c.notNull())
         .addPrimaryKeyConstraint('parameter_counts_pk', ['account_id', 'region', 'tier'])
         .execute();
+    },
+  },
+  {
+    // Replicas keep parameters' current rows in memory (current.ts). The database itself tells
+    // them of every committed change, on the cluster bus's channel and in its envelope, so no
+    // write path (nor an operator's own SQL) can change a row without the replicas hearing of it.
+    name: '0602_parameter_change_notice',
+    async up(db, engine) {
+      if (engine !== 'postgres') return;
+      await sql`create function capstan_parameter_changed() returns trigger language plpgsql as $$
+        declare r record;
+        begin
+          if tg_op = 'DELETE' then r := old; else r := new; end if;
+          perform pg_notify(left('capstan:' || current_schema(), 63),
+            json_build_object('f', 'store', 't', ${sql.lit(PARAMETER_CHANGED_TOPIC)}::text, 'm', json_build_object('a', r.account_id, 'r', r.region, 'n', r.name))::text);
+          return null;
+        end $$`.execute(db);
+      await sql`create trigger parameters_changed after insert or update or delete on parameters for each row execute function capstan_parameter_changed()`.execute(db);
     },
   },
 ];

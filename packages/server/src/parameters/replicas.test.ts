@@ -1,0 +1,80 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import type { PostgresBus } from '../cluster/bus.js';
+import { failure } from '../test-support/failure.js';
+import { freshSchema, postgresSkipReason } from '../test-support/postgres.js';
+import { startTestServer, type TestServer } from '../test-support/server.js';
+import { until } from '../test-support/until.js';
+import type { ParameterTables } from './tables.js';
+
+const skip = await postgresSkipReason();
+
+/**
+ * Replicas keep parameters' rows in memory. These use an hour-long cache lifetime, so only the
+ * database's change notices (and the bus's state) can make a replica see another's change.
+ */
+describe('parameters changed on another replica', { skip: skip ?? false }, () => {
+  let schema: Awaited<ReturnType<typeof freshSchema>>;
+  let a: TestServer;
+  let b: TestServer;
+  let onA: SSMClient;
+  let onB: SSMClient;
+  before(async () => {
+    schema = await freshSchema();
+    const rootKey = { value: randomBytes(32).toString('base64') };
+    a = await startTestServer({ databaseUrl: schema.url, rootKey, parameterCacheTtlMs: 3_600_000 });
+    b = await startTestServer({ databaseUrl: schema.url, rootKey, parameterCacheTtlMs: 3_600_000 });
+    onA = new SSMClient(a.clientConfig());
+    onB = new SSMClient(b.clientConfig());
+  });
+  after(async () => {
+    onA.destroy();
+    onB.destroy();
+    await a.stop();
+    await b.stop();
+    await schema.drop();
+  });
+  const valueOn = async (client: SSMClient, Name: string) => (await client.send(new GetParameterCommand({ Name }))).Parameter!.Value;
+  const becomes = (Name: string, value: string) => until(`B to read ${value}`, async () => ((await valueOn(onB, Name)) === value ? true : undefined), { ms: 5_000, every: 20 });
+
+  test('an overwrite and a delete on A are read on B, which had the row in memory', async () => {
+    await onA.send(new PutParameterCommand({ Name: '/shared/p', Value: 'one', Type: 'String' }));
+    assert.equal(await valueOn(onB, '/shared/p'), 'one');
+    assert.equal(await valueOn(onB, '/shared/p'), 'one');
+    await onA.send(new PutParameterCommand({ Name: '/shared/p', Value: 'two', Overwrite: true }));
+    await becomes('/shared/p', 'two');
+    await onA.send(new DeleteParameterCommand({ Name: '/shared/p' }));
+    await until('B to find no parameter', async () => ((await failure(onB.send(new GetParameterCommand({ Name: '/shared/p' })))).name === 'ParameterNotFound' ? true : undefined), { ms: 5_000, every: 20 });
+  });
+
+  test('a name B knew to be missing is found on B once A creates it', async () => {
+    assert.equal((await failure(onB.send(new GetParameterCommand({ Name: '/shared/late' })))).name, 'ParameterNotFound');
+    await onA.send(new PutParameterCommand({ Name: '/shared/late', Value: 'here', Type: 'String' }));
+    await becomes('/shared/late', 'here');
+  });
+
+  test('a row changed by SQL outside Capstan is read anew on every replica', async () => {
+    await onA.send(new PutParameterCommand({ Name: '/shared/sql', Value: 'before', Type: 'String' }));
+    assert.equal(await valueOn(onA, '/shared/sql'), 'before');
+    assert.equal(await valueOn(onB, '/shared/sql'), 'before');
+    await a.server.core.database.db.withTables<ParameterTables>().updateTable('parameters').set({ value: 'after' }).where('name', '=', '/shared/sql').execute();
+    await becomes('/shared/sql', 'after');
+    await until('A to read after', async () => ((await valueOn(onA, '/shared/sql')) === 'after' ? true : undefined), { ms: 5_000, every: 20 });
+  });
+
+  test('while B\'s bus connection is lost, B reads from the store rather than from memory', async () => {
+    await onA.send(new PutParameterCommand({ Name: '/shared/outage', Value: 'v1', Type: 'String' }));
+    assert.equal(await valueOn(onB, '/shared/outage'), 'v1');
+    const bus = b.server.core.cluster.bus as PostgresBus;
+    // The LISTEN connection ends as a dropped one would; the bus reconnects a second later.
+    await (bus as unknown as { client: { end(): Promise<void> } }).client.end();
+    assert.equal(bus.live, false);
+    await onA.send(new PutParameterCommand({ Name: '/shared/outage', Value: 'v2', Overwrite: true }));
+    assert.equal(await valueOn(onB, '/shared/outage'), 'v2');
+    await until('B\'s bus to listen again', () => (bus.live ? true : undefined), { ms: 10_000, every: 50 });
+    await onA.send(new PutParameterCommand({ Name: '/shared/outage', Value: 'v3', Overwrite: true }));
+    await becomes('/shared/outage', 'v3');
+  });
+});
