@@ -47,6 +47,22 @@ test('a record read back from its encoded form is the record written, column for
   for (const rec of cases) assert.deepEqual(decodeRecord(encodeRecord(rec)), rec);
 });
 
+test('a caller\'s fields are encoded once and reused only while every one of them is unchanged', () => {
+  const base = record();
+  const changed: Partial<AuditRecord['event']>[] = [
+    { account_id: '210987654321' }, { region: 'eu-west-2' }, { event_source: 'kms.amazonaws.com' }, { event_name: 'PutParameter' }, { read_only: 0 },
+    { principal_arn: 'arn:aws:iam::123456789012:user/other' }, { principal_id: 'AIDAOTHER' }, { principal_type: 'AssumedRole' }, { username: 'other' },
+    { source_ip: '10.0.0.8' }, { user_agent: 'boto3/1.34' },
+  ];
+  // Each variant follows the unchanged record, with the same access key: a stale kept encoding would show.
+  for (const over of changed) {
+    for (const rec of [base, record({ ...over, request_id: 'c0ffee00-0000-4000-8000-000000000002' }), base]) assert.deepEqual(decodeRecord(encodeRecord(rec)), rec);
+  }
+  const otherKey = record({ access_key_id: 'AKIAOTHER', username: 'someone' });
+  assert.deepEqual(decodeRecord(encodeRecord(otherKey)), otherKey);
+  assert.deepEqual(decodeRecord(encodeRecord(base)), base);
+});
+
 test('the worker stores what it is sent, column for column, whatever the text holds', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'capstan-audit-writer-'));
   const database = await openDatabase({ sqlitePath: join(dir, 'capstan.db') });

@@ -20,7 +20,9 @@ const insertEvent = db.prepare(
   '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
 const insertResource = db.prepare('insert into audit_resources (event_id, account_id, event_time, resource_type, resource_name) values (?, ?, ?, ?, ?)');
 // A batch is records back to back, each field written as LENGTH:TEXT, or ~ for null: the event's
-// columns in table order, then how many resource strings follow, then those (type, name, ...).
+// columns in the order workerData.order gives (their places in the table), then how many
+// resource strings follow, then those (type, name, ...).
+const ORDER = workerData.order;
 const NUMERIC = new Set([4, 7]);
 function field(text, at) {
   if (text.charCodeAt(at.i) === 126) { at.i++; return null; }
@@ -35,7 +37,7 @@ function decode(text) {
   const at = { i: 0 };
   while (at.i < text.length) {
     const row = new Array(19);
-    for (let c = 0; c < 19; c++) { const v = field(text, at); row[c] = NUMERIC.has(c) && v !== null ? Number(v) : v; }
+    for (let k = 0; k < 19; k++) { const c = ORDER[k]; const v = field(text, at); row[c] = NUMERIC.has(c) && v !== null ? Number(v) : v; }
     const n = Number(field(text, at));
     const resources = new Array(n);
     for (let j = 0; j < n; j++) resources[j] = field(text, at);
@@ -69,8 +71,19 @@ const EVENT_COLUMNS = [
 ] as const satisfies readonly (keyof AuditEventRow)[];
 
 /**
+ * The fields that stay the same from one call of a caller to the next, written first so that
+ * their encoding can be kept (`callerBlock`); then the call's own.
+ */
+const CALLER_COLUMNS = [
+  'account_id', 'region', 'event_source', 'event_name', 'read_only', 'principal_arn', 'principal_id', 'principal_type', 'username', 'access_key_id', 'source_ip', 'user_agent',
+] as const satisfies readonly (keyof AuditEventRow)[];
+const WIRE_COLUMNS = [...CALLER_COLUMNS, 'event_id', 'request_id', 'event_time', 'error_code', 'error_message', 'request_parameters', 'resources'] as const;
+/** Where each field on the wire goes in the table's column order. */
+const WIRE_ORDER = WIRE_COLUMNS.map((c) => EVENT_COLUMNS.indexOf(c));
+
+/**
  * One record as the worker reads it: each field as `LENGTH:TEXT` (length in UTF-16 code units, as
- * both ends count them) or `~` for null: the event's columns in table order, the number of
+ * both ends count them) or `~` for null: the event's columns in WIRE_COLUMNS order, the number of
  * resource strings, then `type, name, …`. Records wait for their batch as these flat strings
  * (object graphs outlived young-generation collection and were cloned field by field on their
  * way to the worker), and writing one is concatenation, with none of JSON's escaping of the
@@ -79,15 +92,42 @@ const EVENT_COLUMNS = [
 export function encodeRecord(rec: AuditRecord): string {
   const e = rec.event;
   let out =
-    field(e.event_id) + field(e.request_id) + field(e.account_id) + field(e.region) + field(String(e.event_time)) + field(e.event_source) + field(e.event_name) +
-    field(String(e.read_only)) + field(e.principal_arn) + field(e.principal_id) + field(e.principal_type) + field(e.username) + field(e.access_key_id) +
-    field(e.source_ip) + field(e.user_agent) + field(e.error_code) + field(e.error_message) + field(e.request_parameters) + field(e.resources) +
-    field(String(rec.resources.length * 2));
+    callerBlock(e) + field(e.event_id) + field(e.request_id) + field(String(e.event_time)) + field(e.error_code) + field(e.error_message) +
+    field(e.request_parameters) + field(e.resources) + field(String(rec.resources.length * 2));
   for (const r of rec.resources) out += field(r.type) + field(r.name);
-  // The concatenation is a tree of some sixty strings, and it waits in the buffer long enough to
-  // survive a young-generation collection; reading a character makes V8 flatten it to one string.
+  // The concatenation is a tree of strings, and it waits in the buffer long enough to survive a
+  // young-generation collection; reading a character makes V8 flatten it to one string.
   out.charCodeAt(0);
   return out;
+}
+
+type CallerFields = Pick<AuditEventRow, (typeof CALLER_COLUMNS)[number]>;
+
+/** The encoded caller fields last seen with each access key; one caller's calls repeat them. */
+const callers = new Map<string, { fields: CallerFields; text: string }>();
+const CALLERS_KEPT = 4096;
+
+function callerBlock(e: AuditEventRow): string {
+  const known = callers.get(e.access_key_id);
+  if (known !== undefined && sameCaller(known.fields, e)) return known.text;
+  const fields = {} as Record<string, unknown>;
+  let text = '';
+  for (const c of CALLER_COLUMNS) {
+    fields[c] = e[c];
+    text += field(c === 'read_only' ? String(e[c]) : e[c]);
+  }
+  text.charCodeAt(0);
+  if (known === undefined && callers.size >= CALLERS_KEPT) callers.delete(callers.keys().next().value!);
+  callers.set(e.access_key_id, { fields: fields as unknown as CallerFields, text });
+  return text;
+}
+
+function sameCaller(a: CallerFields, e: AuditEventRow): boolean {
+  return (
+    a.access_key_id === e.access_key_id && a.account_id === e.account_id && a.region === e.region && a.event_source === e.event_source &&
+    a.event_name === e.event_name && a.read_only === e.read_only && a.principal_arn === e.principal_arn && a.principal_id === e.principal_id &&
+    a.principal_type === e.principal_type && a.username === e.username && a.source_ip === e.source_ip && a.user_agent === e.user_agent
+  );
 }
 
 function field(text: string | null): string {
@@ -109,7 +149,7 @@ export function decodeRecord(text: string): AuditRecord {
     return value;
   };
   const event: Record<string, unknown> = {};
-  for (const c of EVENT_COLUMNS) {
+  for (const c of WIRE_COLUMNS) {
     const v = next();
     event[c] = c === 'event_time' || c === 'read_only' ? Number(v) : v;
   }
@@ -133,7 +173,7 @@ export class SqliteAuditWriter {
 
   constructor(path: string) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, driver } });
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, driver, order: WIRE_ORDER } });
     this.worker.unref();
     this.worker.on('message', (m: { seq: number; error?: string }) => {
       const p = this.pending.get(m.seq);

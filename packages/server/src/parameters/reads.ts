@@ -31,7 +31,8 @@ function decodeToken(text: string | undefined, scope: string): Token | undefined
   throw invalidNextToken('The specified token isn\'t valid.');
 }
 
-const latestAnswers = new WeakMap<ParameterRow, { Parameter: ReturnType<ParameterReads['output']> }>();
+type ParameterOut = ReturnType<ParameterReads['output']>;
+const latestAnswers = new WeakMap<ParameterRow, { Parameter: ParameterOut }>();
 
 /** Parameter Store's reads. */
 export class ParameterReads {
@@ -45,14 +46,17 @@ export class ParameterReads {
    * input object, whose name was already parsed for IAM. A cached current row is answered
    * without waiting on anything: this is the hottest read there is.
    */
-  async get(call: CallContext, given: string, withDecryption: boolean, input?: object) {
+  get(call: CallContext, given: string, withDecryption: boolean, input?: object): Promise<{ Parameter: ParameterOut }> | { Parameter: ParameterOut } {
     const ref = input ? referenceIn(input, given, call.region, call.accountId) : parseReference(given, call.region, call.accountId);
-    if (!ref) throw parameterNotFound(`Parameter ${given} not found.`);
-    const current = currentRows(this.core);
-    const cached = current.peek(call.accountId, call.region, ref.name);
-    const row = cached === undefined ? await current.get(call.accountId, call.region, ref.name) : (cached ?? undefined);
+    if (!ref) return Promise.reject(parameterNotFound(`Parameter ${given} not found.`));
+    const cached = currentRows(this.core).peek(call.accountId, call.region, ref.name);
+    if (cached && ref.selector.kind === 'latest' && (cached.type !== 'SecureString' || !withDecryption)) return this.latestOut(call, cached);
+    return this.read(call, ref, withDecryption, cached);
+  }
+
+  private async read(call: CallContext, ref: NonNullable<ReturnType<typeof parseReference>>, withDecryption: boolean, cached: ParameterRow | null | undefined): Promise<{ Parameter: ParameterOut }> {
+    const row = cached === undefined ? await currentRows(this.core).get(call.accountId, call.region, ref.name) : (cached ?? undefined);
     if (!row) throw parameterNotFound(`Parameter ${ref.name} not found.`);
-    if (row === cached && ref.selector.kind === 'latest' && (row.type !== 'SecureString' || !withDecryption)) return this.latestOut(call, row);
     const version = ref.selector.kind === 'latest' ? row : await this.select(row, ref.selector);
     const value = version.type === 'SecureString' && withDecryption ? await this.valueOf(call, row.name, version, true) : plainValue(version);
     return { Parameter: this.output(call, row, version, value, ref.selector) };

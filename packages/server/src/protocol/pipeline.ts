@@ -110,7 +110,8 @@ async function perform(core: Core, wire: CallOrigin, auth: Authenticated, reques
       const pending = authorizeNow({ principal, action: facts.action, resources, context: extra ? { ...call.conditions(), ...extra } : call.conditions(), tags: core.resourceTags });
       if (pending) await pending;
     }
-    const output = await op.handler(input, call);
+    const answer = op.handler(input, call);
+    const output = isThenable(answer) ? await answer : answer;
     audit(core, wire, facts, { requestId, now, principal, region, accessKeyId, params, resources });
     return { requestId, output };
   } catch (err) {
@@ -119,6 +120,8 @@ async function perform(core: Core, wire: CallOrigin, auth: Authenticated, reques
     return { requestId, error };
   }
 }
+
+const isThenable = (v: unknown): v is PromiseLike<unknown> => typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 
 const NO_RESOURCES: readonly string[] = [];
 const ANY_RESOURCE: readonly string[] = ['*'];
@@ -249,15 +252,21 @@ function authError(e: unknown): AwsError {
   }
 }
 
-let isoAt = -1;
-let isoText = '';
-/** Calls arriving in the same millisecond share one formatted time. */
+let isoSecond = NaN;
+let isoPrefix = '';
+/** Calls in the same second share its formatted part (`2026-11-27T03:04:05.`); only the milliseconds are added. */
 function isoTime(ms: number): string {
-  if (ms !== isoAt) {
-    isoAt = ms;
-    isoText = new Date(ms).toISOString();
+  if (!Number.isInteger(ms)) return new Date(ms).toISOString();
+  const second = Math.floor(ms / 1000);
+  if (second !== isoSecond) {
+    const text = new Date(second * 1000).toISOString();
+    // Years past 9999 are written with a sign and six digits; they are not cached.
+    if (text.length !== 24) return new Date(ms).toISOString();
+    isoSecond = second;
+    isoPrefix = text.slice(0, 20);
   }
-  return isoText;
+  const milli = ms - isoSecond * 1000;
+  return isoPrefix + (milli < 10 ? '00' : milli < 100 ? '0' : '') + milli + 'Z';
 }
 
 export function toAwsError(err: unknown, wire?: CallOrigin): AwsError {

@@ -48,7 +48,8 @@ export interface OperationDef<I = unknown, O = unknown> {
   readonly service: ServiceDef;
   readonly name: string;
   readonly input: ZodType<I>;
-  readonly handler: (input: I, call: CallContext) => Promise<O>;
+  /** A handler that can answer without waiting may return its output as is: the pipeline awaits only a promise. */
+  readonly handler: (input: I, call: CallContext) => O | Promise<O>;
   /** IAM action; defaults to `<iamPrefix>:<name>`. */
   readonly action?: string;
   /** Resource ARNs the caller must be allowed on; `['*']` when absent. */
