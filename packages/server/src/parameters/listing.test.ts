@@ -62,6 +62,22 @@ onEveryEngine('Parameter Store listings', (engine) => {
     assert.deepEqual(await byPath({ Path: '/nothing', Recursive: true }), []);
   });
 
+  test('paging one name at a time gives the same names, in order, as one page: path, recursive path and name prefix scopes', async () => {
+    // Each page resumes after the last name of the one before, inside a range of names: the two
+    // bounds are merged into one, and a wrong merge would skip or repeat names at the edges.
+    for (const input of [{ Path: '/app', Recursive: true }, { Path: '/app/sub', Recursive: true }, { Path: '/app' }, { Path: '/', Recursive: true }]) {
+      const whole = await byPath({ ...input, MaxResults: 10 });
+      assert.deepEqual(await byPath({ ...input, MaxResults: 1 }), whole, JSON.stringify(input));
+    }
+    for (const prefix of ['/app', '/app/s', '/ap', 'to']) {
+      const filters = [{ Key: 'Name', Option: 'BeginsWith', Values: [prefix] }];
+      const whole = await describe({ ParameterFilters: filters, MaxResults: 50 });
+      assert.ok(whole.length > 0, prefix);
+      assert.ok(whole.every((n) => n.startsWith(prefix) || n.startsWith(`/${prefix}`)), prefix);
+      assert.deepEqual(await describe({ ParameterFilters: filters, MaxResults: 1 }), whole, prefix);
+    }
+  });
+
   test('GetParametersByPath pages with MaxResults and NextToken', async () => {
     const page = await ssm.send(new GetParametersByPathCommand({ Path: '/app', Recursive: true, MaxResults: 3 }));
     assert.equal(page.Parameters!.length, 3);

@@ -20,6 +20,40 @@ export interface Scope {
 /** The smallest string greater than every string starting with `prefix`. */
 const upperBound = (prefix: string) => prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
 
+interface NameBound {
+  op: '>=' | '>' | '<';
+  value: string;
+}
+
+const ASCII = /^[\x00-\x7f]*$/;
+
+/**
+ * The range of names a scope covers, as one lower and one upper bound where they can be merged.
+ * Given two lower bounds (a path and a page's last name), both engines seek the index to one
+ * and filter by the other: each page then read every name before it, and paging through
+ * 10,000 parameters cost as much per page as the page's depth. Bounds are merged only when
+ * they are ASCII (as every valid parameter name is), where JavaScript's order is the bytes'
+ * order the engines sort by; others are all kept.
+ */
+function nameBounds(scope: Scope): NameBound[] {
+  const bounds: NameBound[] = [];
+  if (scope.under !== undefined) {
+    const from = scope.under === '/' ? '/' : `${scope.under}/`;
+    bounds.push({ op: '>=', value: from }, { op: '<', value: upperBound(from) });
+  }
+  if (scope.prefix) bounds.push({ op: '>=', value: scope.prefix }, { op: '<', value: upperBound(scope.prefix) });
+  if (scope.after !== undefined) bounds.push({ op: '>', value: scope.after });
+  if (!bounds.every((b) => ASCII.test(b.value))) return bounds;
+  let lower: NameBound | undefined;
+  let upper: NameBound | undefined;
+  for (const b of bounds) {
+    if (b.op === '<') {
+      if (upper === undefined || b.value < upper.value) upper = b;
+    } else if (lower === undefined || b.value > lower.value || (b.value === lower.value && b.op === '>')) lower = b;
+  }
+  return [...(lower ? [lower] : []), ...(upper ? [upper] : [])];
+}
+
 /** Keeps the per-tier parameter count, in the transaction of the change; answers the new count. */
 async function adjustCount(db: ParameterDb, account: string, region: string, tier: 'Standard' | 'Advanced', delta: number): Promise<number> {
   const row = await db
@@ -117,12 +151,7 @@ export const parameterStore = {
   page(db: ParameterDb, account: string, region: string, scope: Scope, limit: number): Promise<ParameterRow[]> {
     let q = db.selectFrom('parameters').selectAll().where('account_id', '=', account).where('region', '=', region);
     if (scope.inPath !== undefined) q = q.where('path', '=', scope.inPath);
-    if (scope.under !== undefined) {
-      const from = scope.under === '/' ? '/' : `${scope.under}/`;
-      q = q.where('name', '>=', from).where('name', '<', upperBound(from));
-    }
-    if (scope.prefix) q = q.where('name', '>=', scope.prefix).where('name', '<', upperBound(scope.prefix));
-    if (scope.after !== undefined) q = q.where('name', '>', scope.after);
+    for (const bound of nameBounds(scope)) q = q.where('name', bound.op, bound.value);
     return q.orderBy('name').limit(limit).execute();
   },
 };
