@@ -36,6 +36,9 @@ export class SoloBus implements ClusterBus {
   async stop(): Promise<void> {}
 }
 
+/** The bus's LISTEN channel for a schema (PostgreSQL names are at most 63 bytes). */
+export const busChannel = (schema: string) => `capstan:${schema}`.slice(0, 63);
+
 /** A PostgreSQL notification carries at most 8000 bytes; larger messages go through a table. */
 const MAX_INLINE_BYTES = 7000;
 
@@ -88,7 +91,7 @@ export class PostgresBus implements ClusterBus {
 
   async start(): Promise<void> {
     const r = await sql<{ s: string }>`select current_schema() as s`.execute(this.db);
-    this.channel = `capstan:${r.rows[0]!.s}`.slice(0, 63);
+    this.channel = busChannel(r.rows[0]!.s);
     await this.connect(false);
   }
 

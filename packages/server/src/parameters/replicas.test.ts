@@ -1,10 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
+import pg from 'pg';
 import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { PostgresBus } from '../cluster/bus.js';
 import { failure } from '../test-support/failure.js';
-import { freshSchema, postgresSkipReason } from '../test-support/postgres.js';
+import { freshSchema, POSTGRES_URL, postgresSkipReason } from '../test-support/postgres.js';
 import { startTestServer, type TestServer } from '../test-support/server.js';
 import { until } from '../test-support/until.js';
 import type { ParameterTables } from './tables.js';
@@ -62,6 +64,20 @@ describe('parameters changed on another replica', { skip: skip ?? false }, () =>
     await a.server.core.database.db.withTables<ParameterTables>().updateTable('parameters').set({ value: 'after' }).where('name', '=', '/shared/sql').execute();
     await becomes('/shared/sql', 'after');
     await until('A to read after', async () => ((await valueOn(onA, '/shared/sql')) === 'after' ? true : undefined), { ms: 5_000, every: 20 });
+  });
+
+  test('a change made by SQL in a session with another search_path (the table named with its schema) reaches the replicas too', async () => {
+    await onA.send(new PutParameterCommand({ Name: '/shared/operator', Value: 'before', Type: 'String' }));
+    assert.equal(await valueOn(onB, '/shared/operator'), 'before');
+    const { rows } = await sql<{ s: string }>`select current_schema() as s`.execute(a.server.core.database.db);
+    const operator = new pg.Client({ connectionString: POSTGRES_URL });
+    await operator.connect();
+    try {
+      await operator.query(`update ${rows[0]!.s}.parameters set value = 'after' where name = '/shared/operator'`);
+    } finally {
+      await operator.end();
+    }
+    await becomes('/shared/operator', 'after');
   });
 
   test('while B\'s bus connection is lost, B reads from the store rather than from memory', async () => {
