@@ -101,33 +101,20 @@ export function encodeRecord(rec: AuditRecord): string {
   return out;
 }
 
-type CallerFields = Pick<AuditEventRow, (typeof CALLER_COLUMNS)[number]>;
-
 /** The encoded caller fields last seen with each access key; one caller's calls repeat them. */
-const callers = new Map<string, { fields: CallerFields; text: string }>();
+const callers = new Map<string, { values: unknown[]; text: string }>();
 const CALLERS_KEPT = 4096;
 
 function callerBlock(e: AuditEventRow): string {
   const known = callers.get(e.access_key_id);
-  if (known !== undefined && sameCaller(known.fields, e)) return known.text;
-  const fields = {} as Record<string, unknown>;
+  if (known !== undefined && CALLER_COLUMNS.every((c, i) => known.values[i] === e[c])) return known.text;
+  const values = CALLER_COLUMNS.map((c) => e[c]);
   let text = '';
-  for (const c of CALLER_COLUMNS) {
-    fields[c] = e[c];
-    text += field(c === 'read_only' ? String(e[c]) : e[c]);
-  }
+  for (const v of values) text += field(typeof v === 'number' ? String(v) : v);
   text.charCodeAt(0);
   if (known === undefined && callers.size >= CALLERS_KEPT) callers.delete(callers.keys().next().value!);
-  callers.set(e.access_key_id, { fields: fields as unknown as CallerFields, text });
+  callers.set(e.access_key_id, { values, text });
   return text;
-}
-
-function sameCaller(a: CallerFields, e: AuditEventRow): boolean {
-  return (
-    a.access_key_id === e.access_key_id && a.account_id === e.account_id && a.region === e.region && a.event_source === e.event_source &&
-    a.event_name === e.event_name && a.read_only === e.read_only && a.principal_arn === e.principal_arn && a.principal_id === e.principal_id &&
-    a.principal_type === e.principal_type && a.username === e.username && a.source_ip === e.source_ip && a.user_agent === e.user_agent
-  );
 }
 
 function field(text: string | null): string {

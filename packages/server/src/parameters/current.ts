@@ -12,7 +12,7 @@ const MAX_ENTRIES = 50_000;
 export const PARAMETER_CHANGED_TOPIC = 'parameters.changed';
 
 /** How long another replica's change may go unseen here should the bus fail without a sign. */
-export const DEFAULT_SHARED_CACHE_TTL_MS = 5_000;
+const DEFAULT_SHARED_CACHE_TTL_MS = 5_000;
 
 interface Entry {
   row: ParameterRow | null;

@@ -2,7 +2,8 @@ import { incompatiblePolicy, invalidPolicyAttribute, invalidPolicyType, policies
 
 export const MAX_POLICIES = 10;
 
-export type PolicyType = 'Expiration' | 'ExpirationNotification' | 'NoChangeNotification';
+export const POLICY_TYPES = ['Expiration', 'ExpirationNotification', 'NoChangeNotification'] as const;
+export type PolicyType = (typeof POLICY_TYPES)[number];
 
 /** A parameter policy as stored with its parameter version. */
 export interface StoredPolicy {

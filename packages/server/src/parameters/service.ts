@@ -7,7 +7,7 @@ import {
 } from './errors.js';
 import { checkName, isValidLabel, parameterArn, parentPath } from './names.js';
 import { changeEvent } from './change-events.js';
-import { dueTimes, parsePolicies, type StoredPolicy } from './policies.js';
+import { dueTimes, parsePolicies, POLICY_TYPES, type StoredPolicy } from './policies.js';
 import { DEFAULT_KEY, encryptValue } from './secure.js';
 import { currentRows } from './slots.js';
 import { parameterStore, type ParameterDb } from './store.js';
@@ -227,7 +227,6 @@ export const policyKey = (account: string, region: string, name: string, type: s
 
 /** The scheduler keys of every policy job a parameter can have. */
 const policyKeys = (account: string, region: string, name: string) => POLICY_TYPES.map((type) => policyKey(account, region, name, type));
-const POLICY_TYPES = ['Expiration', 'ExpirationNotification', 'NoChangeNotification'] as const;
 
 /** Keeping a parameter's policies across a new version restarts their clocks (NoChangeNotification). */
 function rearm(existing: ParameterRow | undefined): StoredPolicy[] {
