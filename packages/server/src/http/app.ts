@@ -11,6 +11,9 @@ import type { IncomingSignedRequest } from '../protocol/sigv4.js';
 import { dateHeader } from './date-header.js';
 import { jsonEndpoint } from './json-endpoint.js';
 
+/** How long an idle connection stays open: Fastify's own default, above load balancers' 60 s. */
+export const KEEP_ALIVE_MS = 72_000;
+
 export interface AppOptions {
   /** Trust X-Forwarded-For from a load balancer in front (only when there is one). */
   trustProxy?: boolean;
@@ -45,7 +48,12 @@ export function buildApp(core: Core, options: AppOptions = {}): FastifyInstance 
         if (req.method === 'POST' && req.headers['x-amz-target'] && !req.url?.startsWith('/capstan/')) json(req, res);
         else route(req, res);
       };
-      return options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, handle) : createServer(handle);
+      const server = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, handle) : createServer(handle);
+      // A server of our own gets none of Fastify's settings, and Node's 5 s is shorter than the
+      // idle timeout of load balancers (60 s) and of clients' connection pools: they would send
+      // a request on a connection the server is closing and get a reset.
+      server.keepAliveTimeout = KEEP_ALIVE_MS;
+      return server;
     },
   });
   // Signatures cover the exact bytes, so every body is kept raw and decoded by its protocol.

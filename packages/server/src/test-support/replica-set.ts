@@ -14,6 +14,8 @@ export interface Replica {
   readonly url: string;
   proc: ChildProcess | undefined;
   output: string;
+  /** Set by kill and stop: any other exit is a crash, and is reported. */
+  stopping?: boolean;
 }
 
 export interface ReplicaSetOptions {
@@ -91,6 +93,7 @@ export class ReplicaSet {
       },
     });
     r.proc = proc;
+    r.stopping = false;
     proc.stdout!.on('data', (d: Buffer) => (r.output += d.toString()));
     proc.stderr!.on('data', (d: Buffer) => (r.output += d.toString()));
     await new Promise<void>((resolve, reject) => {
@@ -107,13 +110,18 @@ export class ReplicaSet {
         reject(new Error(`replica ${i} exited with ${code}:\n${r.output}`));
       });
     });
+    proc.once('exit', (code, signal) => {
+      // A replica that dies by itself fails whatever asked it next, often as a bare socket hang-up: say why here.
+      if (!r.stopping) process.stderr.write(`replica ${i} exited by itself (code ${code}, signal ${signal}); its output:\n${r.output.slice(-8_000)}\n`);
+    });
   }
 
   /** SIGKILL: the replica gets no chance to hand anything over. */
   async kill(i: number): Promise<void> {
     const proc = this.replicas[i]!.proc;
-    if (!proc || proc.exitCode !== null) return;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     const exited = new Promise((resolve) => proc.once('exit', resolve));
+    this.replicas[i]!.stopping = true;
     proc.kill('SIGKILL');
     await exited;
     this.replicas[i]!.proc = undefined;
@@ -123,8 +131,9 @@ export class ReplicaSet {
     await Promise.all(
       this.replicas.map(async (r) => {
         const proc = r.proc;
-        if (!proc || proc.exitCode !== null) return;
+        if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
         const exited = new Promise((resolve) => proc.once('exit', resolve));
+        r.stopping = true;
         proc.kill('SIGTERM');
         const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
         await exited;
