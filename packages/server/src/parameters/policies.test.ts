@@ -66,6 +66,26 @@ onEveryEngine('parameter policies', (engine) => {
     assert.equal((await ssm().send(new GetParameterCommand({ Name: '/pol/stale' }))).Parameter!.Value, 'v2');
   });
 
+  test('a parameter made again after its Expiration is left alone by the jobs the first one left, until its own policies replace them', async () => {
+    const first = (name: string) =>
+      put({ Name: name, Value: 'first', Type: 'String', Tier: 'Advanced', Policies: JSON.stringify([policy('Expiration', { Timestamp: iso(clock.now() + HOUR) }), policy('NoChangeNotification', { After: '4', Unit: 'Hours' })]) });
+    const events = async (name: string) => (await policyEvents()).filter((e) => e.resources[0]!.endsWith(name)).map((e) => [e.detail['policy-type'], e.detail['parameter-version']]);
+    await first('/pol/again/plain');
+    await first('/pol/again/armed');
+    await advance(HOUR);
+    await assert.rejects(ssm().send(new GetParameterCommand({ Name: '/pol/again/plain' })), { name: 'ParameterNotFound' });
+    // Version 1 again, with no policy: the first one's NoChangeNotification, due in 3 hours, finds nothing pending.
+    await put({ Name: '/pol/again/plain', Value: 'second', Type: 'String' });
+    await put({ Name: '/pol/again/armed', Value: 'second', Type: 'String' });
+    await put({ Name: '/pol/again/armed', Value: 'third', Overwrite: true, Tier: 'Advanced', Policies: JSON.stringify([policy('NoChangeNotification', { After: '1', Unit: 'Hours' })]) });
+    await advance(HOUR);
+    assert.deepEqual(await events('/pol/again/armed'), [['Expiration', 1], ['NoChangeNotification', 2]]);
+    await advance(3 * HOUR);
+    assert.deepEqual(await events('/pol/again/plain'), [['Expiration', 1]], 'the old job did nothing to the new parameter');
+    assert.deepEqual(await events('/pol/again/armed'), [['Expiration', 1], ['NoChangeNotification', 2]], 'the old job was replaced, not run as well');
+    assert.equal((await ssm().send(new GetParameterCommand({ Name: '/pol/again/plain' }))).Parameter!.Value, 'second');
+  });
+
   test('replacing an Expiration policy moves the deletion', async () => {
     await put({ Name: '/pol/moved', Value: 'x', Type: 'String', Tier: 'Advanced', Policies: JSON.stringify([policy('Expiration', { Timestamp: iso(clock.now() + HOUR) })]) });
     await put({ Name: '/pol/moved', Value: 'y', Overwrite: true, Policies: JSON.stringify([policy('Expiration', { Timestamp: iso(clock.now() + 3 * HOUR) })]) });

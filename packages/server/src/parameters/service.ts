@@ -103,9 +103,12 @@ export class ParameterWrites {
           }
         } else {
           const tags = Object.fromEntries((input.Tags ?? []).map((t) => [t.Key, t.Value]));
-          await parameterStore.insert(trx, { account_id: account, region, name, path: parentPath(name), tags: JSON.stringify(tags), ...fields }, versionRow);
+          await parameterStore.insert(trx, { account_id: account, region, name, path: parentPath(name), tags: JSON.stringify(tags), ...fields }, versionRow, this.core.database.engine === 'postgres');
         }
-        await this.schedulePolicies(trx, account, region, name, fields.version, policies, now);
+        // With no policy before or after, there is no job of this parameter's to replace. (A job
+        // left by an earlier parameter of this name finds no pending policy of its type here and
+        // does nothing; the first write with policies cancels it.)
+        if (policies.length > 0 || (existing !== undefined && existing.policies !== '[]')) await this.schedulePolicies(trx, account, region, name, fields.version, policies, now);
         await this.core.events.append(changeEvent(account, region, existing ? 'Update' : 'Create', { name, type, description: fields.description }), trx);
         if (!existing || existing.tier !== tier) {
           const count = await parameterStore.enterTier(trx, account, region, tier, existing?.tier);

@@ -78,8 +78,15 @@ export const parameterStore = {
   versionsPage: (db: ParameterDb, account: string, region: string, name: string, afterVersion: number, limit: number) =>
     key(db, 'parameter_versions', account, region, name).where('version', '>', afterVersion).selectAll().orderBy('version').limit(limit).execute(),
 
-  /** A new parameter and its first version. The caller counts it in its tier (`enterTier`). */
-  async insert(db: ParameterDb, row: ParameterRow, version: VersionRow): Promise<void> {
+  /**
+   * A new parameter and its first version. The caller counts it in its tier (`enterTier`).
+   * `oneStatement` (PostgreSQL, whose WITH may insert) writes both in one round trip.
+   */
+  async insert(db: ParameterDb, row: ParameterRow, version: VersionRow, oneStatement: boolean): Promise<void> {
+    if (oneStatement) {
+      await db.with('parameter', (q) => q.insertInto('parameters').values(row)).insertInto('parameter_versions').values(version).execute();
+      return;
+    }
     await db.insertInto('parameters').values(row).execute();
     await db.insertInto('parameter_versions').values(version).execute();
   },
