@@ -74,8 +74,8 @@ export interface ServerOptions {
   migrations?: MigrationStep[];
   /** How long another replica may keep using a revoked key. */
   credentialTtlMs?: number;
-  /** How long a replica may keep a parameter's row unchecked should the cluster bus fail without a sign. */
-  parameterCacheTtlMs?: number;
+  /** How long a replica may keep what it read (parameters, settings, event rules) unchecked should the cluster bus fail without a sign. */
+  sharedCacheTtlMs?: number;
   trustProxy?: boolean;
   schedulerPollMs?: number;
   /** How long a claimed scheduler job is this replica's before another may take it over. */
@@ -167,7 +167,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const core: Core = { database, clock, rootKey, iam, credentials, resourceTags: new ResourceTagRegistry(), audit: new AuditTrail(database), throttle, scheduler, events: new EventLog(database, clock), registry, cluster };
 
   await checkRootKey(core, database);
-  const capabilityOptions = { dataDir: options.dataDir, ...(options.agentPingMs !== undefined ? { agentPingMs: options.agentPingMs } : {}), ...(options.nodeInactiveAfterMs !== undefined ? { nodeInactiveAfterMs: options.nodeInactiveAfterMs } : {}), publicUrl: () => options.publicUrl ?? listening, ...(options.s3 ? { s3: options.s3 } : {}), ...(options.sessionResumeWindowMs !== undefined ? { sessionResumeWindowMs: options.sessionResumeWindowMs } : {}), ...(options.incidentNotifications ? { incidentNotifications: options.incidentNotifications } : {}), ...(options.parameterCacheTtlMs !== undefined ? { parameterCacheTtlMs: options.parameterCacheTtlMs } : {}) };
+  const capabilityOptions = { dataDir: options.dataDir, ...(options.agentPingMs !== undefined ? { agentPingMs: options.agentPingMs } : {}), ...(options.nodeInactiveAfterMs !== undefined ? { nodeInactiveAfterMs: options.nodeInactiveAfterMs } : {}), publicUrl: () => options.publicUrl ?? listening, ...(options.s3 ? { s3: options.s3 } : {}), ...(options.sessionResumeWindowMs !== undefined ? { sessionResumeWindowMs: options.sessionResumeWindowMs } : {}), ...(options.incidentNotifications ? { incidentNotifications: options.incidentNotifications } : {}), ...(options.sharedCacheTtlMs !== undefined ? { sharedCacheTtlMs: options.sharedCacheTtlMs } : {}) };
   for (const capability of CAPABILITIES) await capability.start?.(core, capabilityOptions);
   const bootstrap = await bootstrapAdmin(core, options, log);
   const app = buildApp(core, { trustProxy: options.trustProxy ?? false, ...(options.tls ? { tls: options.tls } : {}) });

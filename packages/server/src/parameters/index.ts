@@ -20,7 +20,7 @@ export const parametersCapability: Capability = {
   operations: parameterOperations,
   start(core, options) {
     settingsService(core); // needs service settings started first (default tier)
-    const current = new CurrentRows(core, options.parameterCacheTtlMs !== undefined ? { sharedTtlMs: options.parameterCacheTtlMs } : {});
+    const current = new CurrentRows(core, options.sharedCacheTtlMs);
     currentSlot.set(core, current);
     readsSlot.set(core, new ParameterReads(core));
     writesSlot.set(core, new ParameterWrites(core));

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import pg from 'pg';
-import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DisableRuleCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand, ResetServiceSettingCommand, SSMClient, UpdateServiceSettingCommand } from '@aws-sdk/client-ssm';
 import type { PostgresBus } from '../cluster/bus.js';
 import { failure } from '../test-support/failure.js';
 import { freshSchema, POSTGRES_URL, postgresSkipReason } from '../test-support/postgres.js';
@@ -14,10 +16,11 @@ import type { ParameterTables } from './tables.js';
 const skip = await postgresSkipReason();
 
 /**
- * Replicas keep parameters' rows in memory. These use an hour-long cache lifetime, so only the
- * database's change notices (and the bus's state) can make a replica see another's change.
+ * Replicas keep parameters' rows, service settings and event rules in memory. These use an
+ * hour-long cache lifetime, so only the database's change notices (and the bus's state) can
+ * make a replica see another's change.
  */
-describe('parameters changed on another replica', { skip: skip ?? false }, () => {
+describe('parameters, settings and rules changed on another replica', { skip: skip ?? false }, () => {
   let schema: Awaited<ReturnType<typeof freshSchema>>;
   let a: TestServer;
   let b: TestServer;
@@ -26,8 +29,8 @@ describe('parameters changed on another replica', { skip: skip ?? false }, () =>
   before(async () => {
     schema = await freshSchema();
     const rootKey = { value: randomBytes(32).toString('base64') };
-    a = await startTestServer({ databaseUrl: schema.url, rootKey, parameterCacheTtlMs: 3_600_000 });
-    b = await startTestServer({ databaseUrl: schema.url, rootKey, parameterCacheTtlMs: 3_600_000 });
+    a = await startTestServer({ databaseUrl: schema.url, rootKey, sharedCacheTtlMs: 3_600_000 });
+    b = await startTestServer({ databaseUrl: schema.url, rootKey, sharedCacheTtlMs: 3_600_000 });
     onA = new SSMClient(a.clientConfig());
     onB = new SSMClient(b.clientConfig());
   });
@@ -92,5 +95,42 @@ describe('parameters changed on another replica', { skip: skip ?? false }, () =>
     await until('B\'s bus to listen again', () => (bus.live ? true : undefined), { ms: 10_000, every: 50 });
     await onA.send(new PutParameterCommand({ Name: '/shared/outage', Value: 'v3', Overwrite: true }));
     await becomes('/shared/outage', 'v3');
+  });
+
+  test('the default tier set on A is the tier of a parameter B creates', async () => {
+    const create = (Name: string) => onB.send(new PutParameterCommand({ Name, Value: 'v', Type: 'String' }));
+    assert.equal((await create('/shared/tier/0')).Tier, 'Standard');
+    await onA.send(new UpdateServiceSettingCommand({ SettingId: '/ssm/parameter-store/default-parameter-tier', SettingValue: 'Advanced' }));
+    let n = 0;
+    await until('B to create Advanced parameters', async () => ((await create(`/shared/tier/${++n}`)).Tier === 'Advanced' ? true : undefined), { ms: 5_000, every: 20 });
+    await onA.send(new ResetServiceSettingCommand({ SettingId: '/ssm/parameter-store/default-parameter-tier' }));
+    await until('B to create Standard parameters again', async () => ((await create(`/shared/tier/${++n}`)).Tier === 'Standard' ? true : undefined), { ms: 5_000, every: 20 });
+  });
+
+  test('an event rule put on A matches the events B writes; disabled on A, it no longer does', async () => {
+    const iam = new IAMClient(a.clientConfig());
+    const events = new EventBridgeClient(a.clientConfig());
+    try {
+      const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+      const RoleArn = (await iam.send(new CreateRoleCommand({ RoleName: 'shared-rules', AssumeRolePolicyDocument: trust }))).Role!.Arn!;
+      const db = a.server.core.database.db.withTables<{ event_rule_firings: { rule_name: string; event: string } }>();
+      /** Whether a parameter B creates now is matched by the rule (a firing of it is written with the event). */
+      let n = 0;
+      const matched = async () => {
+        const Name = `/shared/watched/${++n}`;
+        await onB.send(new PutParameterCommand({ Name, Value: 'v', Type: 'String' }));
+        const firings = await db.selectFrom('event_rule_firings').select('event').where('rule_name', '=', 'watch').execute();
+        return firings.some((f) => (JSON.parse(f.event) as { detail: { name: string } }).detail.name === Name);
+      };
+      assert.equal(await matched(), false);
+      await events.send(new PutRuleCommand({ Name: 'watch', EventPattern: JSON.stringify({ source: ['aws.ssm'], 'detail-type': ['Parameter Store Change'] }) }));
+      await events.send(new PutTargetsCommand({ Rule: 'watch', Targets: [{ Id: 'command', Arn: 'arn:aws:ssm:us-east-1::document/AWS-RunShellScript', RoleArn, RunCommandParameters: { RunCommandTargets: [{ Key: 'tag:Env', Values: ['none'] }] }, Input: '{"commands":["true"]}' }] }));
+      await until('B to match the rule', async () => ((await matched()) ? true : undefined), { ms: 5_000, every: 20 });
+      await events.send(new DisableRuleCommand({ Name: 'watch' }));
+      await until('B to stop matching the rule', async () => ((await matched()) ? undefined : true), { ms: 5_000, every: 20 });
+    } finally {
+      iam.destroy();
+      events.destroy();
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { sql, type CreateTableBuilder } from 'kysely';
-import { busChannel } from '../cluster/bus.js';
+import { createChangeNotice } from '../cluster/change-notice.js';
 import { PARAMETER_CHANGED_TOPIC } from './current.js';
 import type { MigrationStep } from '../store/migrations.js';
 
@@ -133,18 +133,7 @@ export const parameterMigrations: MigrationStep[] = [
     name: '0602_parameter_change_notice',
     async up(db, engine) {
       if (engine !== 'postgres') return;
-      // The channel is written into the function: a session with another search_path (an
-      // operator's, naming the table with its schema) still notifies Capstan's replicas.
-      const schema = (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]!.s;
-      await sql`create function capstan_parameter_changed() returns trigger language plpgsql as $capstan$
-        declare r record;
-        begin
-          if tg_op = 'DELETE' then r := old; else r := new; end if;
-          perform pg_notify(${sql.lit(busChannel(schema))}::text,
-            json_build_object('f', 'store', 't', ${sql.lit(PARAMETER_CHANGED_TOPIC)}::text, 'm', json_build_object('a', r.account_id, 'r', r.region, 'n', r.name))::text);
-          return null;
-        end $capstan$`.execute(db);
-      await sql`create trigger parameters_changed after insert or update or delete on parameters for each row execute function capstan_parameter_changed()`.execute(db);
+      await createChangeNotice(db, { fn: 'capstan_parameter_changed', trigger: 'parameters_changed', table: 'parameters', topic: PARAMETER_CHANGED_TOPIC, fields: { a: 'account_id', r: 'region', n: 'name' } });
     },
   },
 ];

@@ -55,8 +55,8 @@ export interface CapabilityOptions {
   sessionResumeWindowMs?: number;
   /** Where Incident Manager's pages go: the SMTP server for email, gateways for SMS and voice. */
   incidentNotifications?: IncidentNotifyConfig;
-  /** On PostgreSQL, how long a replica may keep a parameter's row should the cluster bus fail without a sign (5 s). */
-  parameterCacheTtlMs?: number;
+  /** On PostgreSQL, how long a replica may keep what it read (parameters, settings, event rules) should the cluster bus fail without a sign (5 s). */
+  sharedCacheTtlMs?: number;
 }
 
 /**

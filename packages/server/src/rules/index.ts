@@ -23,8 +23,8 @@ export const rulesCapability: Capability = {
   name: 'rules',
   migrations: ruleMigrations,
   operations: eventOperations,
-  async start(core) {
-    const rules = new RuleService(core);
+  async start(core, options) {
+    const rules = new RuleService(core, options.sharedCacheTtlMs);
     const connections = new ConnectionService(core);
     ruleSlot.set(core, rules);
     connectionSlot.set(core, connections);
@@ -33,7 +33,7 @@ export const rulesCapability: Capability = {
       const row = await rules.db.selectFrom('event_rules').select('tags').where('account_id', '=', account).where('region', '=', region).where('arn', '=', arn).executeTakeFirst();
       return row ? (JSON.parse(row.tags) as Record<string, string>) : undefined;
     });
-    new Router(core);
+    new Router(core, rules.patterned);
     new Firings(core, connections);
     await startRetention(core);
   },

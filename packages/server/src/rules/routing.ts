@@ -4,6 +4,7 @@ import { eventBridgeShape, type EventBridgeEvent } from '../events/shape.js';
 import type { Core } from '../protocol/context.js';
 import type { AnyDb } from '../store/database.js';
 import { parsePattern, type EventPattern } from './pattern.js';
+import type { PatternedRules } from './patterned.js';
 import { ruleTables, type FiringRow, type RuleRow, type TargetRow } from './tables.js';
 
 export const FIRE_JOB = 'rules.fire';
@@ -26,7 +27,10 @@ export interface Match {
 export class Router {
   private readonly patterns = new Map<string, EventPattern>();
 
-  constructor(private readonly core: Core) {
+  constructor(
+    private readonly core: Core,
+    private readonly rules: PatternedRules,
+  ) {
     core.events.onAppend((events, db) => this.route(events, db));
   }
 
@@ -40,14 +44,7 @@ export class Router {
     const matches: Match[] = [];
     for (const group of groups.values()) {
       const { accountId, region } = group[0]!;
-      const rules = await t
-        .selectFrom('event_rules')
-        .select(['name', 'arn', 'event_pattern'])
-        .where('account_id', '=', accountId)
-        .where('region', '=', region)
-        .where('state', '!=', 'DISABLED')
-        .where('event_pattern', '!=', '')
-        .execute();
+      const rules = await this.rules.of(t, accountId, region);
       if (rules.length === 0) continue;
       const hits: [Pick<RuleRow, 'name' | 'arn'>, EventBridgeEvent][] = [];
       for (const e of group) {

@@ -4,6 +4,7 @@ import { isUniqueViolation } from '../store/errors.js';
 import { invalidEventPattern, limitExceeded, resourceNotFound, ruleNotFound, validation } from './errors.js';
 import { decodeToken, encodeToken, ruleArn } from './names.js';
 import { parsePattern, PatternError } from './pattern.js';
+import { PatternedRules } from './patterned.js';
 import { checkSchedule, RuleSchedules } from './schedule.js';
 import { ruleTables, type RuleRow, type RuleTables, type TargetRow } from './tables.js';
 import { checkTarget, classifyTarget, type Target } from './targets.js';
@@ -37,10 +38,15 @@ export function checkPattern(text: string): void {
 export class RuleService {
   readonly db: Kysely<RuleTables>;
   readonly schedules: RuleSchedules;
+  readonly patterned: PatternedRules;
 
-  constructor(private readonly core: Core) {
+  constructor(
+    private readonly core: Core,
+    sharedTtlMs?: number,
+  ) {
     this.db = ruleTables(core.database.db);
     this.schedules = new RuleSchedules(core);
+    this.patterned = new PatternedRules(core, sharedTtlMs);
   }
 
   rule = (account: string, region: string, name: string) =>
@@ -84,6 +90,8 @@ export class RuleService {
       // Two first PutRules of one name at once: the second replaces the first, as it would a moment later.
       if (!isUniqueViolation(e)) throw e;
       await write();
+    } finally {
+      this.patterned.forget(call.accountId, call.region);
     }
     return { RuleArn: arn };
   }
@@ -108,6 +116,7 @@ export class RuleService {
       await trx.deleteFrom('event_rules').where('account_id', '=', call.accountId).where('region', '=', call.region).where('name', '=', name).execute();
       await this.schedules.disarm(trx, call.accountId, call.region, name);
     });
+    this.patterned.forget(call.accountId, call.region);
   }
 
   async setState(call: CallContext, name: string, state: 'ENABLED' | 'DISABLED'): Promise<void> {
@@ -117,6 +126,7 @@ export class RuleService {
       await trx.updateTable('event_rules').set({ state, updated_at: call.now }).where('account_id', '=', call.accountId).where('region', '=', call.region).where('name', '=', name).execute();
       await this.schedules.arm(trx, { accountId: call.accountId, region: call.region, name, expression: row.schedule_expression, enabled: state !== 'DISABLED' }, call.now);
     });
+    this.patterned.forget(call.accountId, call.region);
   }
 
   targetRows = (db: Kysely<RuleTables>, account: string, region: string, rule: string): Promise<TargetRow[]> =>

@@ -1,4 +1,6 @@
 import type { Kysely } from 'kysely';
+import { createChangeNotice } from '../cluster/change-notice.js';
+import { RULE_CHANGED_TOPIC } from './patterned.js';
 import type { AnyDb } from '../store/database.js';
 import type { MigrationStep } from '../store/migrations.js';
 
@@ -194,6 +196,14 @@ export const ruleMigrations: MigrationStep[] = [
       await db.schema.createIndex('event_rule_firings_once').on('event_rule_firings').columns(['event_id', 'rule_arn', 'target_id']).unique().execute();
       await db.schema.createIndex('event_rule_firings_by_time').on('event_rule_firings').columns(['account_id', 'region', 'created_at']).execute();
       await db.schema.createIndex('event_rule_firings_by_rule').on('event_rule_firings').columns(['account_id', 'region', 'rule_name', 'created_at']).execute();
+    },
+  },
+  {
+    // Replicas keep each account's patterned rules in memory (patterned.ts) and hear of every committed change.
+    name: '1301_event_rule_change_notice',
+    async up(db, engine) {
+      if (engine !== 'postgres') return;
+      await createChangeNotice(db, { fn: 'capstan_event_rule_changed', trigger: 'event_rules_changed', table: 'event_rules', topic: RULE_CHANGED_TOPIC, fields: { a: 'account_id', r: 'region' } });
     },
   },
 ];

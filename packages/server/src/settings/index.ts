@@ -1,4 +1,6 @@
 import type { Kysely } from 'kysely';
+import { createChangeNotice } from '../cluster/change-notice.js';
+import { NotifiedCache } from '../cluster/notified-cache.js';
 import { z } from 'zod';
 import { ServiceSlot, type Capability } from '../protocol/capability.js';
 import type { Core } from '../protocol/context.js';
@@ -32,6 +34,10 @@ interface SettingRow {
 }
 type SettingTables = { service_settings: SettingRow };
 
+/** What the database announces after every committed change to a setting's row: `{ a: account, r: region, s: setting id }`. */
+const SETTING_CHANGED_TOPIC = 'settings.changed';
+const settingKey = (account: string, region: string, id: string) => `${account}|${region}|${id}`;
+
 const migrations: MigrationStep[] = [
   {
     name: '0550_service_settings',
@@ -46,6 +52,15 @@ const migrations: MigrationStep[] = [
         .addColumn('modified_user', 'text', (c) => c.notNull())
         .addPrimaryKeyConstraint('service_settings_pk', ['account_id', 'region', 'setting_id'])
         .execute();
+    },
+  },
+  {
+    // Settings are read on hot paths (PutParameter's default tier) and kept in memory: every
+    // replica hears of each committed change.
+    name: '0551_service_setting_change_notice',
+    async up(db, engine) {
+      if (engine !== 'postgres') return;
+      await createChangeNotice(db, { fn: 'capstan_service_setting_changed', trigger: 'service_settings_changed', table: 'service_settings', topic: SETTING_CHANGED_TOPIC, fields: { a: 'account_id', r: 'region', s: 'setting_id' } });
     },
   },
 ];
@@ -63,8 +78,22 @@ const notFound = (id: string) => new AwsError('ServiceSettingNotFound', `The ser
 /** Account- and region-level switches of the SSM services (`/ssm/parameter-store/…`, …). */
 export class SettingsService {
   private readonly db: Kysely<SettingTables>;
-  constructor(private readonly core: Core) {
+  /** Customised rows (null: the default applies), as the store last said. */
+  private readonly rows: NotifiedCache<SettingRow | null>;
+  constructor(
+    private readonly core: Core,
+    sharedTtlMs?: number,
+  ) {
     this.db = core.database.db.withTables<SettingTables>();
+    this.rows = new NotifiedCache(core, {
+      topic: SETTING_CHANGED_TOPIC,
+      keyOf: (m) => {
+        const { a, r, s } = (m ?? {}) as { a?: unknown; r?: unknown; s?: unknown };
+        return typeof a === 'string' && typeof r === 'string' && typeof s === 'string' ? settingKey(a, r, s) : undefined;
+      },
+      maxEntries: 10_000,
+      sharedTtlMs,
+    });
   }
 
   /** A setting id or its ARN, as the API accepts both. */
@@ -78,7 +107,7 @@ export class SettingsService {
 
   async get(account: string, region: string, given: string): Promise<SettingView> {
     const def = this.resolve(account, region, given);
-    const row = await this.db.selectFrom('service_settings').selectAll().where('account_id', '=', account).where('region', '=', region).where('setting_id', '=', def.id).executeTakeFirst();
+    const row = await this.rows.get(settingKey(account, region, def.id), async () => (await this.db.selectFrom('service_settings').selectAll().where('account_id', '=', account).where('region', '=', region).where('setting_id', '=', def.id).executeTakeFirst()) ?? null);
     if (!row) return { id: def.id, value: def.defaultValue, status: 'Default' };
     return { id: def.id, value: row.value, status: 'Customized', modifiedAt: row.modified_at, modifiedUser: row.modified_user };
   }
@@ -91,15 +120,23 @@ export class SettingsService {
   async update(account: string, region: string, given: string, value: string, user: string): Promise<void> {
     const def = this.resolve(account, region, given);
     if (!def.allowed.includes(value)) throw new AwsError('ValidationException', `The value ${value} is not valid for ${def.id}; use one of ${def.allowed.join(', ')}.`, { messageMember: 'message' });
-    await this.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('service_settings').where('account_id', '=', account).where('region', '=', region).where('setting_id', '=', def.id).execute();
-      await trx.insertInto('service_settings').values({ account_id: account, region, setting_id: def.id, value, modified_at: this.core.clock.now(), modified_user: user }).execute();
-    });
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('service_settings').where('account_id', '=', account).where('region', '=', region).where('setting_id', '=', def.id).execute();
+        await trx.insertInto('service_settings').values({ account_id: account, region, setting_id: def.id, value, modified_at: this.core.clock.now(), modified_user: user }).execute();
+      });
+    } finally {
+      this.rows.forget(settingKey(account, region, def.id));
+    }
   }
 
   async reset(account: string, region: string, given: string): Promise<void> {
     const def = this.resolve(account, region, given);
-    await this.db.deleteFrom('service_settings').where('account_id', '=', account).where('region', '=', region).where('setting_id', '=', def.id).execute();
+    try {
+      await this.db.deleteFrom('service_settings').where('account_id', '=', account).where('region', '=', region).where('setting_id', '=', def.id).execute();
+    } finally {
+      this.rows.forget(settingKey(account, region, def.id));
+    }
   }
 }
 
@@ -158,7 +195,7 @@ export const settingsCapability: Capability = {
   name: 'service settings',
   migrations,
   operations,
-  start(core) {
-    slot.set(core, new SettingsService(core));
+  start(core, options) {
+    slot.set(core, new SettingsService(core, options.sharedCacheTtlMs));
   },
 };
