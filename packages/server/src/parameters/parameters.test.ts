@@ -223,6 +223,15 @@ onEveryEngine('Parameter Store', (engine) => {
     assert.deepEqual(versions, Array.from({ length: 1 + won }, (_, i) => i + 1));
   });
 
+  test('concurrent creates of one name: one succeeds, the rest get ParameterAlreadyExists, and one Create event is written', async () => {
+    const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => put({ Name: '/race/new', Value: `v${i}`, Type: 'String' })));
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+    for (const r of results) if (r.status === 'rejected') assert.equal((r.reason as Error).name, 'ParameterAlreadyExists');
+    assert.equal((await get('/race/new')).Parameter!.Version, 1);
+    const events = await t.server.core.events.list({ accountId: t.accountId, region: 'us-east-1', detailType: 'Parameter Store Change' });
+    assert.deepEqual(events.filter((e) => e.detail.name === '/race/new').map((e) => e.detail.operation), ['Create']);
+  });
+
   test('GetParameters returns found ones sorted and the rest in InvalidParameters', async () => {
     await put({ Name: '/batch/b', Value: 'B', Type: 'String' });
     await put({ Name: '/batch/a', Value: 'A', Type: 'String' });

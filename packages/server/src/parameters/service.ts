@@ -95,27 +95,30 @@ export class ParameterWrites {
       // condition on the version it replaces (a concurrent delete).
       await this.db.transaction().execute(async (trx) => {
         const versionRow: VersionRow = { account_id: account, region, name, labels: '[]', ...fields };
+        const overLimit = (count: number) => {
+          if (count > LIMITS[tier]) throw parameterLimitExceeded(`You have reached the limit of ${LIMITS[tier]} ${tier.toLowerCase()} parameters in this account and region. Delete parameters or use another tier.`);
+        };
         if (existing) {
           // Versions are numbered from 1, so fewer than MAX_VERSIONS so far means fewer kept.
           if (existing.version >= MAX_VERSIONS) await this.dropOldestVersion(trx, account, region, name);
           if (!(await parameterStore.addVersion(trx, account, region, name, fields, versionRow, existing.version))) {
             throw tooManyUpdates(`The parameter ${name} changed while this update ran; try again.`);
           }
-        } else {
-          const tags = Object.fromEntries((input.Tags ?? []).map((t) => [t.Key, t.Value]));
-          await parameterStore.insert(trx, { account_id: account, region, name, path: parentPath(name), tags: JSON.stringify(tags), ...fields }, versionRow, this.core.database.engine === 'postgres');
         }
         // With no policy before or after, there is no job of this parameter's to replace. (A job
         // left by an earlier parameter of this name finds no pending policy of its type here and
         // does nothing; the first write with policies cancels it.)
         if (policies.length > 0 || (existing !== undefined && existing.policies !== '[]')) await this.schedulePolicies(trx, account, region, name, fields.version, policies, now);
         await this.core.events.append(changeEvent(account, region, existing ? 'Update' : 'Create', { name, type, description: fields.description }), trx);
-        if (!existing || existing.tier !== tier) {
-          const count = await parameterStore.enterTier(trx, account, region, tier, existing?.tier);
-          if (count > LIMITS[tier]) {
-            throw parameterLimitExceeded(`You have reached the limit of ${LIMITS[tier]} ${tier.toLowerCase()} parameters in this account and region. Delete parameters or use another tier.`);
-          }
+        // The tier counter's row is the one every create waits on, from its update to the commit,
+        // so it is written last: a create is counted as it is written (on PostgreSQL, the
+        // parameter, its version and its count in one statement), whatever else it writes
+        // goes first, and a name taken meanwhile fails it there, undoing those writes.
+        if (!existing) {
+          const tags = Object.fromEntries((input.Tags ?? []).map((t) => [t.Key, t.Value]));
+          overLimit(await parameterStore.create(trx, { account_id: account, region, name, path: parentPath(name), tags: JSON.stringify(tags), ...fields }, versionRow, this.core.database.engine === 'postgres'));
         }
+        if (existing && existing.tier !== tier) overLimit(await parameterStore.changeTier(trx, account, region, existing.tier, tier));
       });
     } catch (e) {
       if (isUniqueViolation(e)) throw existing ? tooManyUpdates(`The parameter ${name} changed while this update ran; try again.`) : parameterAlreadyExists();

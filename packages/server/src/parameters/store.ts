@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, QueryCreator } from 'kysely';
 import type { ParameterRow, ParameterTables, VersionFields, VersionRow } from './tables.js';
 
 export type ParameterDb = Kysely<ParameterTables>;
@@ -55,7 +55,7 @@ function nameBounds(scope: Scope): NameBound[] {
 }
 
 /** Keeps the per-tier parameter count, in the transaction of the change; answers the new count. */
-async function adjustCount(db: ParameterDb, account: string, region: string, tier: 'Standard' | 'Advanced', delta: number): Promise<number> {
+async function adjustCount(db: QueryCreator<ParameterTables>, account: string, region: string, tier: 'Standard' | 'Advanced', delta: number): Promise<number> {
   const row = await db
     .insertInto('parameter_counts')
     .values({ account_id: account, region, tier, count: delta })
@@ -79,21 +79,32 @@ export const parameterStore = {
     key(db, 'parameter_versions', account, region, name).where('version', '>', afterVersion).selectAll().orderBy('version').limit(limit).execute(),
 
   /**
-   * A new parameter and its first version. The caller counts it in its tier (`enterTier`).
-   * `oneStatement` (PostgreSQL, whose WITH may insert) writes both in one round trip.
+   * A new parameter and its first version, counted into its tier: answers the tier's new count.
+   * `oneStatement` (PostgreSQL, whose WITH may insert) does all three in one round trip. The
+   * counter's row is the one every create waits on, and its lock is held from here to the
+   * commit: so this is the caller's last write, and the count it answers already includes every
+   * concurrent create that committed, which makes the limit check exact.
    */
-  async insert(db: ParameterDb, row: ParameterRow, version: VersionRow, oneStatement: boolean): Promise<void> {
+  async create(db: ParameterDb, row: ParameterRow, version: VersionRow, oneStatement: boolean): Promise<number> {
     if (oneStatement) {
-      await db.with('parameter', (q) => q.insertInto('parameters').values(row)).insertInto('parameter_versions').values(version).execute();
-      return;
+      // The WITH names add nothing the counter's statement refers to.
+      const writes = db.with('parameter', (q) => q.insertInto('parameters').values(row)).with('version', (q) => q.insertInto('parameter_versions').values(version));
+      return adjustCount(
+        writes as unknown as QueryCreator<ParameterTables>,
+        row.account_id,
+        row.region,
+        row.tier,
+        1,
+      );
     }
     await db.insertInto('parameters').values(row).execute();
     await db.insertInto('parameter_versions').values(version).execute();
+    return adjustCount(db, row.account_id, row.region, row.tier, 1);
   },
 
   /**
    * Makes `version` the current one: the parameter row takes its fields, the history gains it.
-   * A change of tier is counted by the caller (`enterTier`). False when the parameter is no
+   * A change of tier is counted by the caller (`changeTier`). False when the parameter is no
    * longer at version `replacing`.
    */
   async addVersion(db: ParameterDb, account: string, region: string, name: string, fields: VersionFields, version: VersionRow, replacing: number): Promise<boolean> {
@@ -103,13 +114,13 @@ export const parameterStore = {
   },
 
   /**
-   * Counts a parameter into `tier` (and out of `from`, when it moves up) and answers the tier's
-   * new count. Every create writes the same counter row, which holds its lock until commit: so
-   * this goes last in a transaction, and the count it answers already includes every concurrent
-   * create that committed, which makes the limit check exact.
+   * Moves a parameter's count from tier `from` to `tier` and answers `tier`'s new count. Every
+   * create writes the same counter row, which holds its lock until commit: so this goes last in
+   * a transaction, and the count it answers already includes every concurrent create that
+   * committed, which makes the limit check exact.
    */
-  async enterTier(db: ParameterDb, account: string, region: string, tier: 'Standard' | 'Advanced', from?: 'Standard' | 'Advanced'): Promise<number> {
-    if (from !== undefined) await adjustCount(db, account, region, from, -1);
+  async changeTier(db: ParameterDb, account: string, region: string, from: 'Standard' | 'Advanced', tier: 'Standard' | 'Advanced'): Promise<number> {
+    await adjustCount(db, account, region, from, -1);
     return adjustCount(db, account, region, tier, 1);
   },
 
