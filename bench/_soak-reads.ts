@@ -36,10 +36,10 @@ interface Conn {
   retired?: boolean;
 }
 
-// The server closes a keep-alive connection idle for 5 s (Node's default, announced as
-// `Keep-Alive: timeout=5`); a request written as it does so is lost to the race every HTTP/1.1
-// client knows, so, as well-behaved clients do, one idle this long is replaced instead of reused.
-const STALE_MS = 4_000;
+// The server closes a keep-alive connection idle for 72 s (announced as `Keep-Alive:
+// timeout=72`); a request written as it does so is lost to the race every HTTP/1.1 client
+// knows, so, as well-behaved clients do, one idle this long is replaced instead of reused.
+const STALE_MS = 70_000;
 
 async function run(m: Extract<ToReads, { type: 'start' }>): Promise<void> {
   const url = new URL(m.url);
