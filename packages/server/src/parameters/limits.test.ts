@@ -1,8 +1,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand, SSMClient, type PutParameterCommandInput } from '@aws-sdk/client-ssm';
+import { sql } from 'kysely';
+import pg from 'pg';
 import { onEveryEngine } from '../test-support/engines.js';
 import { failure } from '../test-support/failure.js';
+import { POSTGRES_URL } from '../test-support/postgres.js';
 import { startTestServer, type TestServer } from '../test-support/server.js';
 import type { ParameterRow, ParameterTables, VersionRow } from './tables.js';
 
@@ -76,6 +79,20 @@ onEveryEngine('Parameter Store tier limits', (engine) => {
     assert.equal((await failure(put({ Name: '/room/none', Value: 'x', Type: 'String' }))).name, 'ParameterLimitExceeded');
     assert.equal((await put({ Name: '/seed/p00001', Value: 'up', Tier: 'Advanced', Overwrite: true })).Tier, 'Advanced');
     await put({ Name: '/room/after-move', Value: 'x', Type: 'String' });
+    assert.equal(await standardRows(), STANDARD_LIMIT);
+  });
+
+  test('on PostgreSQL a parameter deleted by SQL outside Capstan, in a session with another search_path, makes room too', { skip: engine !== 'postgres' }, async () => {
+    const { rows } = await sql<{ s: string }>`select current_schema() as s`.execute(t.server.core.database.db);
+    const operator = new pg.Client({ connectionString: POSTGRES_URL });
+    await operator.connect();
+    try {
+      await operator.query(`delete from ${rows[0]!.s}.parameters where account_id = $1 and region = $2 and name = '/seed/p00002'`, [t.accountId, region]);
+    } finally {
+      await operator.end();
+    }
+    await put({ Name: '/room/after-sql', Value: 'x', Type: 'String' });
+    assert.equal((await failure(put({ Name: '/room/none', Value: 'x', Type: 'String' }))).name, 'ParameterLimitExceeded');
     assert.equal(await standardRows(), STANDARD_LIMIT);
   });
 });

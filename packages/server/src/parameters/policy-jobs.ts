@@ -3,7 +3,7 @@ import { parameterArn } from './names.js';
 import type { PolicyType, StoredPolicy } from './policies.js';
 import { POLICY_JOB } from './service.js';
 import { currentRows } from './slots.js';
-import { parameterStore } from './store.js';
+import { countingOf, parameterStore } from './store.js';
 import type { ParameterTables } from './tables.js';
 
 interface PolicyJob {
@@ -46,7 +46,7 @@ export function registerPolicyJobs(core: Core): void {
         trx,
       );
       if (p.type === 'Expiration') {
-        await parameterStore.delete(trx, p.account, p.region, p.name);
+        await parameterStore.delete(trx, p.account, p.region, p.name, countingOf(core.database.engine));
         return;
       }
       policy.status = 'Finished';

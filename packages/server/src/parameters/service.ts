@@ -10,8 +10,8 @@ import { changeEvent } from './change-events.js';
 import { dueTimes, parsePolicies, POLICY_TYPES, type StoredPolicy } from './policies.js';
 import { DEFAULT_KEY, encryptValue } from './secure.js';
 import { currentRows } from './slots.js';
-import { parameterStore, type ParameterDb } from './store.js';
-import type { ParameterRow, ParameterTables, VersionFields, VersionRow } from './tables.js';
+import { countingOf, isTierFull, parameterStore, type Counting, type ParameterDb } from './store.js';
+import { TIER_LIMITS, type ParameterRow, type ParameterTables, type VersionFields, type VersionRow } from './tables.js';
 
 export type ParameterType = 'String' | 'StringList' | 'SecureString';
 export type TierRequest = 'Standard' | 'Advanced' | 'Intelligent-Tiering';
@@ -32,19 +32,23 @@ export interface PutInput {
 
 export const MAX_VERSIONS = 100;
 export const MAX_LABELS_PER_VERSION = 10;
-const LIMITS = { Standard: 10_000, Advanced: 100_000 } as const;
 const VALUE_LIMIT = { Standard: 4096, Advanced: 8192 } as const;
 const DATA_TYPES = ['text', 'aws:ec2:image', 'aws:ssm:integration'];
 const AMI_ID = /^ami-([0-9a-f]{8}|[0-9a-f]{17})$/;
 export const POLICY_JOB = 'parameters.policy';
+
+const tierFull = (tier: 'Standard' | 'Advanced') =>
+  parameterLimitExceeded(`You have reached the limit of ${TIER_LIMITS[tier]} ${tier.toLowerCase()} parameters in this account and region. Delete parameters or use another tier.`);
 
 const TIER_SETTING = '/ssm/parameter-store/default-parameter-tier';
 
 /** The rules of Parameter Store's writes; each owns its transaction. */
 export class ParameterWrites {
   readonly db: ParameterDb;
+  private readonly counting: Counting;
   constructor(private readonly core: Core) {
     this.db = core.database.db.withTables<ParameterTables>();
+    this.counting = countingOf(core.database.engine);
   }
 
   async put(call: CallContext, input: PutInput): Promise<{ Version: number; Tier: 'Standard' | 'Advanced' }> {
@@ -95,8 +99,8 @@ export class ParameterWrites {
       // condition on the version it replaces (a concurrent delete).
       await this.db.transaction().execute(async (trx) => {
         const versionRow: VersionRow = { account_id: account, region, name, labels: '[]', ...fields };
-        const overLimit = (count: number) => {
-          if (count > LIMITS[tier]) throw parameterLimitExceeded(`You have reached the limit of ${LIMITS[tier]} ${tier.toLowerCase()} parameters in this account and region. Delete parameters or use another tier.`);
+        const overLimit = (count: number | undefined) => {
+          if (count !== undefined && count > TIER_LIMITS[tier]) throw tierFull(tier);
         };
         if (existing) {
           // Versions are numbered from 1, so fewer than MAX_VERSIONS so far means fewer kept.
@@ -110,18 +114,18 @@ export class ParameterWrites {
         // does nothing; the first write with policies cancels it.)
         if (policies.length > 0 || (existing !== undefined && existing.policies !== '[]')) await this.schedulePolicies(trx, account, region, name, fields.version, policies, now);
         await this.core.events.append(changeEvent(account, region, existing ? 'Update' : 'Create', { name, type, description: fields.description }), trx);
-        // The tier counter's row is the one every create waits on, from its update to the commit,
-        // so it is written last: a create is counted as it is written (on PostgreSQL, the
-        // parameter, its version and its count in one statement), whatever else it writes
-        // goes first, and a name taken meanwhile fails it there, undoing those writes.
+        // Counted in the transaction, the tier counter's row is the one every create waits on,
+        // from its update to the commit, so a create is written last; a name taken meanwhile
+        // fails it there, undoing the writes before it. (On PostgreSQL the count is kept at commit.)
         if (!existing) {
           const tags = Object.fromEntries((input.Tags ?? []).map((t) => [t.Key, t.Value]));
-          overLimit(await parameterStore.create(trx, { account_id: account, region, name, path: parentPath(name), tags: JSON.stringify(tags), ...fields }, versionRow, this.core.database.engine === 'postgres'));
+          overLimit(await parameterStore.create(trx, { account_id: account, region, name, path: parentPath(name), tags: JSON.stringify(tags), ...fields }, versionRow, this.counting));
         }
-        if (existing && existing.tier !== tier) overLimit(await parameterStore.changeTier(trx, account, region, existing.tier, tier));
+        if (existing && existing.tier !== tier && this.counting === 'in-transaction') overLimit(await parameterStore.changeTier(trx, account, region, existing.tier, tier));
       });
     } catch (e) {
       if (isUniqueViolation(e)) throw existing ? tooManyUpdates(`The parameter ${name} changed while this update ran; try again.`) : parameterAlreadyExists();
+      if (isTierFull(e)) throw tierFull(tier);
       throw e;
     } finally {
       currentRows(this.core).forget(account, region, name);
@@ -138,7 +142,7 @@ export class ParameterWrites {
         input.Value.length > VALUE_LIMIT.Standard ||
         policies.length > 0 ||
         existing?.tier === 'Advanced' ||
-        (!existing && (await parameterStore.countInTier(this.db, call.accountId, call.region, 'Standard')) >= LIMITS.Standard);
+        (!existing && (await parameterStore.countInTier(this.db, call.accountId, call.region, 'Standard')) >= TIER_LIMITS.Standard);
       tier = needsAdvanced ? 'Advanced' : 'Standard';
     } else tier = requested;
     if (existing?.tier === 'Advanced' && tier === 'Standard') {
@@ -177,7 +181,7 @@ export class ParameterWrites {
   async delete(account: string, region: string, name: string): Promise<boolean> {
     const gone = await this.db.transaction().execute(async (trx) => {
       const row = await parameterStore.get(trx, account, region, name);
-      const gone = await parameterStore.delete(trx, account, region, name);
+      const gone = await parameterStore.delete(trx, account, region, name, this.counting);
       if (gone) {
         await this.core.scheduler.cancel(POLICY_JOB, policyKeys(account, region, name), trx);
         if (row) await this.core.events.append(changeEvent(account, region, 'Delete', { name, type: row.type, description: row.description }), trx);

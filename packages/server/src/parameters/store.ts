@@ -1,5 +1,6 @@
-import type { Kysely, QueryCreator } from 'kysely';
-import type { ParameterRow, ParameterTables, VersionFields, VersionRow } from './tables.js';
+import type { Kysely } from 'kysely';
+import type { Engine } from '../store/database.js';
+import { TIER_FULL_SQLSTATE, type ParameterRow, type ParameterTables, type VersionFields, type VersionRow } from './tables.js';
 
 export type ParameterDb = Kysely<ParameterTables>;
 
@@ -54,8 +55,18 @@ function nameBounds(scope: Scope): NameBound[] {
   return [...(lower ? [lower] : []), ...(upper ? [upper] : [])];
 }
 
+/**
+ * Who keeps `parameter_counts`: on PostgreSQL a deferred trigger, at commit (migration 0603);
+ * on SQLite, which has one writer, the store's functions, in the transaction of the change.
+ */
+export type Counting = 'at-commit' | 'in-transaction';
+/** The commit failed because a tier would be past its limit (counting at commit). */
+export const isTierFull = (e: unknown): boolean => (e as { code?: unknown } | undefined)?.code === TIER_FULL_SQLSTATE;
+
+export const countingOf = (engine: Engine): Counting => (engine === 'postgres' ? 'at-commit' : 'in-transaction');
+
 /** Keeps the per-tier parameter count, in the transaction of the change; answers the new count. */
-async function adjustCount(db: QueryCreator<ParameterTables>, account: string, region: string, tier: 'Standard' | 'Advanced', delta: number): Promise<number> {
+async function adjustCount(db: ParameterDb, account: string, region: string, tier: 'Standard' | 'Advanced', delta: number): Promise<number> {
   const row = await db
     .insertInto('parameter_counts')
     .values({ account_id: account, region, tier, count: delta })
@@ -79,23 +90,17 @@ export const parameterStore = {
     key(db, 'parameter_versions', account, region, name).where('version', '>', afterVersion).selectAll().orderBy('version').limit(limit).execute(),
 
   /**
-   * A new parameter and its first version, counted into its tier: answers the tier's new count.
-   * `oneStatement` (PostgreSQL, whose WITH may insert) does all three in one round trip. The
-   * counter's row is the one every create waits on, and its lock is held from here to the
-   * commit: so this is the caller's last write, and the count it answers already includes every
-   * concurrent create that committed, which makes the limit check exact.
+   * A new parameter and its first version. Counted in the transaction, it answers the tier's new
+   * count: the counter's row is the one every create waits on, and its lock is held from here
+   * to the commit, so this is the caller's last write, and the count already includes every
+   * concurrent create that committed, which makes the limit check exact. Counted at commit
+   * (PostgreSQL), both rows go in one statement (a WITH that inserts), and the commit fails
+   * with TIER_FULL_SQLSTATE when the tier is full.
    */
-  async create(db: ParameterDb, row: ParameterRow, version: VersionRow, oneStatement: boolean): Promise<number> {
-    if (oneStatement) {
-      // The WITH names add nothing the counter's statement refers to.
-      const writes = db.with('parameter', (q) => q.insertInto('parameters').values(row)).with('version', (q) => q.insertInto('parameter_versions').values(version));
-      return adjustCount(
-        writes as unknown as QueryCreator<ParameterTables>,
-        row.account_id,
-        row.region,
-        row.tier,
-        1,
-      );
+  async create(db: ParameterDb, row: ParameterRow, version: VersionRow, counting: Counting): Promise<number | undefined> {
+    if (counting === 'at-commit') {
+      await db.with('parameter', (q) => q.insertInto('parameters').values(row)).insertInto('parameter_versions').values(version).execute();
+      return undefined;
     }
     await db.insertInto('parameters').values(row).execute();
     await db.insertInto('parameter_versions').values(version).execute();
@@ -114,10 +119,8 @@ export const parameterStore = {
   },
 
   /**
-   * Moves a parameter's count from tier `from` to `tier` and answers `tier`'s new count. Every
-   * create writes the same counter row, which holds its lock until commit: so this goes last in
-   * a transaction, and the count it answers already includes every concurrent create that
-   * committed, which makes the limit check exact.
+   * Moves a parameter's count from tier `from` to `tier` and answers `tier`'s new count, when
+   * counting in the transaction (as `create`, this goes last).
    */
   async changeTier(db: ParameterDb, account: string, region: string, from: 'Standard' | 'Advanced', tier: 'Standard' | 'Advanced'): Promise<number> {
     await adjustCount(db, account, region, from, -1);
@@ -127,10 +130,10 @@ export const parameterStore = {
   deleteVersion: (db: ParameterDb, account: string, region: string, name: string, version: number) =>
     db.deleteFrom('parameter_versions').where('account_id', '=', account).where('region', '=', region).where('name', '=', name).where('version', '=', version).execute(),
 
-  async delete(db: ParameterDb, account: string, region: string, name: string): Promise<boolean> {
+  async delete(db: ParameterDb, account: string, region: string, name: string, counting: Counting): Promise<boolean> {
     const gone = await db.deleteFrom('parameters').where('account_id', '=', account).where('region', '=', region).where('name', '=', name).returning('tier').executeTakeFirst();
     await db.deleteFrom('parameter_versions').where('account_id', '=', account).where('region', '=', region).where('name', '=', name).execute();
-    if (gone) await adjustCount(db, account, region, gone.tier, -1);
+    if (gone && counting === 'in-transaction') await adjustCount(db, account, region, gone.tier, -1);
     return gone !== undefined;
   },
 
