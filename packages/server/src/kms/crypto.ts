@@ -35,8 +35,23 @@ export function unsealMaterial(rootKey: Buffer, ref: MaterialRef, sealed: string
   }
 }
 
-/** KMS reports a key material id of 64 hex digits; ours names the version without revealing the material. */
-export const materialId = (keyId: string, version: number) => createHash('sha256').update(`capstan:kms:key-material-id:${keyId}:${version}`).digest('hex');
+const materialIds = new Map<string, string>();
+const MATERIAL_IDS_KEPT = 10_000;
+
+/**
+ * KMS reports a key material id of 64 hex digits; ours names the version without revealing the
+ * material. Every decryption reports one, so each is hashed once and kept.
+ */
+export function materialId(keyId: string, version: number): string {
+  const name = `capstan:kms:key-material-id:${keyId}:${version}`;
+  let id = materialIds.get(name);
+  if (id === undefined) {
+    id = createHash('sha256').update(name).digest('hex');
+    if (materialIds.size >= MATERIAL_IDS_KEPT) materialIds.clear();
+    materialIds.set(name, id);
+  }
+  return id;
+}
 
 /**
  * The encryption context as additional authenticated data: pairs sorted by key, as JSON, so the
