@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import type { Clock } from '../scheduler/clock.js';
-import type { AnyDb, Database } from '../store/database.js';
+import { currentSchema, type AnyDb, type Database } from '../store/database.js';
 import type { ClusterTables } from './tables.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -90,8 +90,7 @@ export class PostgresBus implements ClusterBus {
   }
 
   async start(): Promise<void> {
-    const r = await sql<{ s: string }>`select current_schema() as s`.execute(this.db);
-    this.channel = busChannel(r.rows[0]!.s);
+    this.channel = busChannel(await currentSchema(this.db));
     await this.connect(false);
   }
 

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { currentSchema } from '../store/database.js';
 import { busChannel } from './bus.js';
 
 export interface ChangeNotice {
@@ -21,7 +22,7 @@ export interface ChangeNotice {
 export async function createChangeNotice(db: Kysely<any>, n: ChangeNotice): Promise<void> {
   // The channel is written into the function: a session with another search_path (an
   // operator's, naming the table with its schema) still notifies Capstan's replicas.
-  const schema = (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]!.s;
+  const schema = await currentSchema(db);
   const message = sql.join(Object.entries(n.fields).map(([field, column]) => sql`${sql.lit(field)}, r.${sql.ref(column)}`));
   await sql`create function ${sql.id(n.fn)}() returns trigger language plpgsql as $capstan$
     declare r record;

@@ -3,11 +3,14 @@ import type { Core } from '../protocol/context.js';
 /** How long another replica's change may go unseen here should the bus fail without a sign. */
 export const DEFAULT_SHARED_CACHE_TTL_MS = 5_000;
 
+/** The key of an entry: the parts that name what it was read from (account, region, name…). */
+export const cacheKey = (...parts: string[]) => parts.join('|');
+
 export interface NotifiedCacheOptions {
   /** The bus topic on which the database announces a change (a trigger, see change-notice.ts). */
   topic: string;
-  /** The key a notice names, or undefined when the notice is not understood (it is ignored). */
-  keyOf: (message: unknown) => string | undefined;
+  /** The notice's fields that name the changed entry, in the order of `cacheKey`'s parts. */
+  keyFields: readonly string[];
   maxEntries: number;
   /** On a shared store, how long an entry may be used at most. */
   sharedTtlMs?: number | undefined;
@@ -42,9 +45,10 @@ export class NotifiedCache<V> {
     this.ttlMs = shared ? (options.sharedTtlMs ?? DEFAULT_SHARED_CACHE_TTL_MS) : Infinity;
     if (shared) {
       this.bus = core.cluster.bus;
-      this.bus.subscribe(options.topic, (m: unknown) => {
-        const key = options.keyOf(m);
-        if (key !== undefined) this.forget(key);
+      this.bus.subscribe(options.topic, (m: Record<string, unknown> | undefined) => {
+        const parts = options.keyFields.map((f) => m?.[f]);
+        // A notice not understood is ignored; the TTL still bounds what it may have announced.
+        if (parts.every((p): p is string => typeof p === 'string')) this.forget(cacheKey(...parts));
       });
       this.bus.onResync(() => this.forgetAll());
     }

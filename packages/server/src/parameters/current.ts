@@ -1,4 +1,4 @@
-import { NotifiedCache } from '../cluster/notified-cache.js';
+import { cacheKey, NotifiedCache } from '../cluster/notified-cache.js';
 import type { Core } from '../protocol/context.js';
 import { parameterStore, type ParameterDb } from './store.js';
 import type { ParameterRow, ParameterTables } from './tables.js';
@@ -10,8 +10,6 @@ const MAX_ENTRIES = 50_000;
  * PostgreSQL, see tables.ts), whichever replica or tool made it: `{ a: account, r: region, n: name }`.
  */
 export const PARAMETER_CHANGED_TOPIC = 'parameters.changed';
-
-const keyOf = (account: string, region: string, name: string) => `${account}|${region}|${name}`;
 
 /**
  * The current row of each parameter, the hot path of GetParameter, kept in memory and forgotten
@@ -25,10 +23,7 @@ export class CurrentRows {
     this.db = core.database.db.withTables<ParameterTables>();
     this.rows = new NotifiedCache(core, {
       topic: PARAMETER_CHANGED_TOPIC,
-      keyOf: (m) => {
-        const { a, r, n } = (m ?? {}) as { a?: unknown; r?: unknown; n?: unknown };
-        return typeof a === 'string' && typeof r === 'string' && typeof n === 'string' ? keyOf(a, r, n) : undefined;
-      },
+      keyFields: ['a', 'r', 'n'],
       maxEntries: MAX_ENTRIES,
       sharedTtlMs,
     });
@@ -36,15 +31,15 @@ export class CurrentRows {
 
   /** The cached row (null: known not to exist), or undefined when only the store can tell. */
   peek(account: string, region: string, name: string): ParameterRow | null | undefined {
-    return this.rows.peek(keyOf(account, region, name));
+    return this.rows.peek(cacheKey(account, region, name));
   }
 
   async get(account: string, region: string, name: string): Promise<ParameterRow | undefined> {
-    return (await this.rows.get(keyOf(account, region, name), async () => (await parameterStore.get(this.db, account, region, name)) ?? null)) ?? undefined;
+    return (await this.rows.get(cacheKey(account, region, name), async () => (await parameterStore.get(this.db, account, region, name)) ?? null)) ?? undefined;
   }
 
   /** Called after the commit of every change to a parameter's row. */
   forget(account: string, region: string, name: string): void {
-    this.rows.forget(keyOf(account, region, name));
+    this.rows.forget(cacheKey(account, region, name));
   }
 }

@@ -1,5 +1,6 @@
 import { sql, type CreateTableBuilder } from 'kysely';
 import { createChangeNotice } from '../cluster/change-notice.js';
+import { currentSchema } from '../store/database.js';
 import { PARAMETER_CHANGED_TOPIC } from './current.js';
 import type { MigrationStep } from '../store/migrations.js';
 
@@ -153,8 +154,7 @@ export const parameterMigrations: MigrationStep[] = [
     name: '0603_parameter_counts_at_commit',
     async up(db, engine) {
       if (engine !== 'postgres') return;
-      const schema = (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]!.s;
-      const counts = sql.id(schema, 'parameter_counts');
+      const counts = sql.id(await currentSchema(db), 'parameter_counts');
       await sql`create function capstan_parameter_counted() returns trigger language plpgsql as $capstan$
         declare
           n bigint;

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { NotifiedCache } from '../cluster/notified-cache.js';
+import { cacheKey, NotifiedCache } from '../cluster/notified-cache.js';
 import type { Core } from '../protocol/context.js';
 import type { RuleRow, RuleTables } from './tables.js';
 
@@ -7,8 +7,6 @@ import type { RuleRow, RuleTables } from './tables.js';
 export const RULE_CHANGED_TOPIC = 'rules.changed';
 
 export type PatternedRule = Pick<RuleRow, 'name' | 'arn' | 'event_pattern'>;
-
-const keyOf = (account: string, region: string) => `${account}|${region}`;
 
 /**
  * The enabled rules with an event pattern in each account and region: what every event written
@@ -21,10 +19,7 @@ export class PatternedRules {
   constructor(core: Core, sharedTtlMs: number | undefined) {
     this.rules = new NotifiedCache(core, {
       topic: RULE_CHANGED_TOPIC,
-      keyOf: (m) => {
-        const { a, r } = (m ?? {}) as { a?: unknown; r?: unknown };
-        return typeof a === 'string' && typeof r === 'string' ? keyOf(a, r) : undefined;
-      },
+      keyFields: ['a', 'r'],
       maxEntries: 10_000,
       sharedTtlMs,
     });
@@ -32,13 +27,13 @@ export class PatternedRules {
 
   /** `db` is the transaction of the events being matched, which reads the rules when they are not in memory. */
   of(db: Kysely<RuleTables>, account: string, region: string): Promise<PatternedRule[]> {
-    return this.rules.get(keyOf(account, region), () =>
+    return this.rules.get(cacheKey(account, region), () =>
       db.selectFrom('event_rules').select(['name', 'arn', 'event_pattern']).where('account_id', '=', account).where('region', '=', region).where('state', '!=', 'DISABLED').where('event_pattern', '!=', '').execute(),
     );
   }
 
   /** Called after the commit of every change to a rule of the account and region. */
   forget(account: string, region: string): void {
-    this.rules.forget(keyOf(account, region));
+    this.rules.forget(cacheKey(account, region));
   }
 }

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { createChangeNotice } from '../cluster/change-notice.js';
-import { NotifiedCache } from '../cluster/notified-cache.js';
+import { cacheKey, NotifiedCache } from '../cluster/notified-cache.js';
 import { z } from 'zod';
 import { ServiceSlot, type Capability } from '../protocol/capability.js';
 import type { Core } from '../protocol/context.js';
@@ -36,7 +36,6 @@ type SettingTables = { service_settings: SettingRow };
 
 /** What the database announces after every committed change to a setting's row: `{ a: account, r: region, s: setting id }`. */
 const SETTING_CHANGED_TOPIC = 'settings.changed';
-const settingKey = (account: string, region: string, id: string) => `${account}|${region}|${id}`;
 
 const migrations: MigrationStep[] = [
   {
@@ -87,10 +86,7 @@ export class SettingsService {
     this.db = core.database.db.withTables<SettingTables>();
     this.rows = new NotifiedCache(core, {
       topic: SETTING_CHANGED_TOPIC,
-      keyOf: (m) => {
-        const { a, r, s } = (m ?? {}) as { a?: unknown; r?: unknown; s?: unknown };
-        return typeof a === 'string' && typeof r === 'string' && typeof s === 'string' ? settingKey(a, r, s) : undefined;
-      },
+      keyFields: ['a', 'r', 's'],
       maxEntries: 10_000,
       sharedTtlMs,
     });
@@ -107,7 +103,7 @@ export class SettingsService {
 
   async get(account: string, region: string, given: string): Promise<SettingView> {
     const def = this.resolve(account, region, given);
-    const row = await this.rows.get(settingKey(account, region, def.id), async () => (await this.db.selectFrom('service_settings').selectAll().where('account_id', '=', account).where('region', '=', region).where('setting_id', '=', def.id).executeTakeFirst()) ?? null);
+    const row = await this.rows.get(cacheKey(account, region, def.id), async () => (await this.db.selectFrom('service_settings').selectAll().where('account_id', '=', account).where('region', '=', region).where('setting_id', '=', def.id).executeTakeFirst()) ?? null);
     if (!row) return { id: def.id, value: def.defaultValue, status: 'Default' };
     return { id: def.id, value: row.value, status: 'Customized', modifiedAt: row.modified_at, modifiedUser: row.modified_user };
   }
@@ -126,7 +122,7 @@ export class SettingsService {
         await trx.insertInto('service_settings').values({ account_id: account, region, setting_id: def.id, value, modified_at: this.core.clock.now(), modified_user: user }).execute();
       });
     } finally {
-      this.rows.forget(settingKey(account, region, def.id));
+      this.rows.forget(cacheKey(account, region, def.id));
     }
   }
 
@@ -135,7 +131,7 @@ export class SettingsService {
     try {
       await this.db.deleteFrom('service_settings').where('account_id', '=', account).where('region', '=', region).where('setting_id', '=', def.id).execute();
     } finally {
-      this.rows.forget(settingKey(account, region, def.id));
+      this.rows.forget(cacheKey(account, region, def.id));
     }
   }
 }

@@ -38,6 +38,12 @@ export interface DatabaseOptions {
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
 
+/** The schema a PostgreSQL session works in (its search_path's first), as Capstan's tables live there. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function currentSchema(db: Kysely<any>): Promise<string> {
+  return (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]!.s;
+}
+
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.url && /^postgres(ql)?:\/\//.test(options.url)) return openPostgres(options.url, options.maxConnections ?? 10);
   if (!options.sqlitePath) throw new Error('openDatabase needs a PostgreSQL URL or a SQLite path');
