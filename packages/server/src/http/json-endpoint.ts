@@ -4,6 +4,7 @@ import { AwsError } from '../protocol/errors.js';
 import { decodeJsonBody, encodeJson, jsonErrorBody } from '../protocol/json.js';
 import { runCall } from '../protocol/pipeline.js';
 import { dateHeader } from './date-header.js';
+import { TurnWrites } from './turn-writes.js';
 
 export interface JsonEndpointOptions {
   trustProxy: boolean;
@@ -17,13 +18,13 @@ export interface JsonEndpointOptions {
  */
 export function jsonEndpoint(core: Core, options: JsonEndpointOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const date = dateHeader(core.clock);
+  const writes = new TurnWrites();
 
   const send = (res: ServerResponse, status: number, contentType: string, body: string, requestId?: string, errorType?: string) => {
     const headers: Record<string, string | number> = { 'content-type': contentType, 'content-length': Buffer.byteLength(body), date: date() };
     if (requestId) headers['x-amzn-RequestId'] = requestId;
     if (errorType) headers['x-amzn-ErrorType'] = errorType;
-    res.writeHead(status, headers);
-    res.end(body);
+    writes.write(res, status, headers, body);
   };
   const fail = (res: ServerResponse, error: AwsError, contentType: string, requestId?: string, status = error.status) =>
     send(res, status, contentType, jsonErrorBody(error), requestId, error.code);
