@@ -1,8 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand, SSMClient, type PutParameterCommandInput } from '@aws-sdk/client-ssm';
-import { sql } from 'kysely';
 import pg from 'pg';
+import { currentSchema } from '../store/database.js';
 import { onEveryEngine } from '../test-support/engines.js';
 import { failure } from '../test-support/failure.js';
 import { POSTGRES_URL } from '../test-support/postgres.js';
@@ -83,11 +83,11 @@ onEveryEngine('Parameter Store tier limits', (engine) => {
   });
 
   test('on PostgreSQL a parameter deleted by SQL outside Capstan, in a session with another search_path, makes room too', { skip: engine !== 'postgres' }, async () => {
-    const { rows } = await sql<{ s: string }>`select current_schema() as s`.execute(t.server.core.database.db);
+    const schemaName = await currentSchema(t.server.core.database.db);
     const operator = new pg.Client({ connectionString: POSTGRES_URL });
     await operator.connect();
     try {
-      await operator.query(`delete from ${rows[0]!.s}.parameters where account_id = $1 and region = $2 and name = '/seed/p00002'`, [t.accountId, region]);
+      await operator.query(`delete from ${schemaName}.parameters where account_id = $1 and region = $2 and name = '/seed/p00002'`, [t.accountId, region]);
     } finally {
       await operator.end();
     }

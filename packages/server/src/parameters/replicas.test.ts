@@ -1,12 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { sql } from 'kysely';
 import pg from 'pg';
 import { DisableRuleCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand, ResetServiceSettingCommand, SSMClient, UpdateServiceSettingCommand } from '@aws-sdk/client-ssm';
 import type { PostgresBus } from '../cluster/bus.js';
+import { currentSchema } from '../store/database.js';
 import { failure } from '../test-support/failure.js';
 import { freshSchema, POSTGRES_URL, postgresSkipReason } from '../test-support/postgres.js';
 import { startTestServer, type TestServer } from '../test-support/server.js';
@@ -75,11 +75,11 @@ describe('parameters, settings and rules changed on another replica', { skip: sk
   test('a change made by SQL in a session with another search_path (the table named with its schema) reaches the replicas too', async () => {
     await onA.send(new PutParameterCommand({ Name: '/shared/operator', Value: 'before', Type: 'String' }));
     assert.equal(await valueOn(onB, '/shared/operator'), 'before');
-    const { rows } = await sql<{ s: string }>`select current_schema() as s`.execute(a.server.core.database.db);
+    const schemaName = await currentSchema(a.server.core.database.db);
     const operator = new pg.Client({ connectionString: POSTGRES_URL });
     await operator.connect();
     try {
-      await operator.query(`update ${rows[0]!.s}.parameters set value = 'after' where name = '/shared/operator'`);
+      await operator.query(`update ${schemaName}.parameters set value = 'after' where name = '/shared/operator'`);
     } finally {
       await operator.end();
     }
